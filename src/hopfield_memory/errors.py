@@ -1,0 +1,45 @@
+"""The package's exceptions: one base, each also a fitting builtin so plain ``except`` works."""
+
+from __future__ import annotations
+
+
+class HopfieldMemoryError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class InvalidInputError(HopfieldMemoryError, ValueError):
+    """An argument has the right type but a value we cannot use (empty text, NaN, top_k < 1)."""
+
+
+class InvalidTypeError(HopfieldMemoryError, TypeError):
+    """An argument has the wrong type (a number where text was expected, ...)."""
+
+
+class DimensionMismatchError(InvalidInputError):
+    """A vector or matrix does not have the dimension the memory or encoder expects."""
+
+
+class UnknownIdError(HopfieldMemoryError, KeyError):
+    """A fact id that the memory does not hold (never stored, or forgotten)."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingExtraError(HopfieldMemoryError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class EncoderMismatchError(HopfieldMemoryError, ValueError):
+    """Stored vectors were made by a different encoder than the one offered to read them."""
+
+
+class PersistenceFormatError(HopfieldMemoryError, ValueError):
+    """A file is not a memory this version can read (truncated, wrong magic, newer version...)."""
+
+
+def missing_extra(package: str, extra: str) -> MissingExtraError:
+    """Build the error raised when ``package`` is needed but the ``extra`` is not installed."""
+    return MissingExtraError(
+        f"{package} is not installed; install it with `pip install 'mhn-ai-agent-memory[{extra}]'`"
+    )

@@ -1,0 +1,132 @@
+"""Result types: one recalled fact, and the report of whether a cue matches anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .gate import AbstainReason, GatePolicy
+
+
+@dataclass(frozen=True)
+class Recall:
+    """A stored fact as it answered a cue.
+
+    Attributes
+    ----------
+    id : int
+        The fact's stable id.
+    text : str
+        The stored text.
+    weight : float
+        Its softmax weight for this cue (the sentinel, if any, shares the same softmax).
+    similarity : float
+        Raw cosine between the cue and the fact, before the softmax.
+    metadata : dict
+        What was stored with the fact.
+    """
+
+    id: int
+    text: str
+    weight: float
+    similarity: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_tuple(self) -> tuple[str, float]:
+        """The documented ``(fact, weight)`` form."""
+        return (self.text, self.weight)
+
+
+_DOCUMENTED_KEYS = (
+    "max_similarity",
+    "gap",
+    "energy",
+    "sentinel_weight",
+    "top_confidence",
+    "is_match",
+    "reason",
+)
+
+
+@dataclass(frozen=True)
+class MatchReport(Mapping[str, Any]):
+    """How well a cue matches the memory, and why it is or is not answered.
+
+    Reads like the documented dict (``report["is_match"]``, ``dict(report)``) and as attributes.
+
+    Attributes
+    ----------
+    max_similarity : float
+        Largest raw cosine between the cue and a stored fact.
+    gap : float
+        Weight of the best fact minus the weight of the runner-up (0 for the runner-up when
+        only one fact is stored).
+    sentinel_weight : float
+        Weight on the zero "no match" pattern (0.0 without a sentinel).
+    top_confidence : float
+        Weight of the best fact.
+    energy : float
+        Hopfield energy of the cue state, ``-lse(beta, X xi) / beta + ||xi||^2 / 2``.
+    is_match : bool
+        Whether the policy answers the cue.
+    reason : AbstainReason or None
+        Why the cue is not answered; None when it is.
+    candidates : tuple of Recall
+        The best facts for the cue, best first (the answer is ``candidates[0]`` when matched).
+    policy : GatePolicy
+        The thresholds that made the decision.
+    """
+
+    max_similarity: float
+    gap: float
+    sentinel_weight: float
+    top_confidence: float
+    energy: float
+    is_match: bool
+    reason: AbstainReason | None
+    candidates: tuple[Recall, ...]
+    policy: GatePolicy
+
+    @property
+    def best(self) -> Recall | None:
+        """The answer when the cue matches, else None."""
+        return self.candidates[0] if self.is_match and self.candidates else None
+
+    @property
+    def explanation(self) -> str:
+        """A sentence saying what was decided and from which numbers."""
+        signals = (
+            f"max_similarity={self.max_similarity:.3f} (min {self.policy.min_similarity:.3f}), "
+            f"gap={self.gap:.3f} (min {self.policy.min_gap:.3f}), "
+            f"sentinel_weight={self.sentinel_weight:.3f} "
+            f"(max {self.policy.max_sentinel_weight:.3f})"
+        )
+        if self.reason is None:
+            return f"match: {self.candidates[0].text!r}; {signals}"
+        text = f"no answer: {self.reason.describe()}"
+        if self.reason is AbstainReason.AMBIGUOUS and len(self.candidates) > 1:
+            names = ", ".join(f"{c.text!r} ({c.weight:.3f})" for c in self.candidates[:3])
+            text += f" ({names})"
+        return f"{text}; {signals}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented keys as plain JSON-ready values, plus the candidates."""
+        out = dict(self)
+        out["reason"] = None if self.reason is None else self.reason.value
+        out["candidates"] = [
+            {"id": c.id, "text": c.text, "weight": c.weight, "similarity": c.similarity}
+            for c in self.candidates
+        ]
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _DOCUMENTED_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_DOCUMENTED_KEYS)
+
+    def __len__(self) -> int:
+        return len(_DOCUMENTED_KEYS)

@@ -1,0 +1,85 @@
+"""The default hashing encoder: deterministic, unit rows, tolerant of inflection and typos."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hopfield_memory import Encoder, InvalidInputError, InvalidTypeError, RandomIndexEncoder
+
+
+def cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def test_follows_protocol_and_shapes() -> None:
+    enc = RandomIndexEncoder(dim=64)
+    assert isinstance(enc, Encoder)
+    rows = enc.encode_batch(["hello world", "", "   ", "Zürich café"])
+    assert rows.shape == (4, 64) and rows.dtype == np.float32 and rows.flags.c_contiguous
+    np.testing.assert_allclose(np.linalg.norm(rows[[0, 3]], axis=1), 1.0, rtol=1e-5)
+    assert not rows[1].any() and not rows[2].any()
+    assert enc.encode("hello world").shape == (64,)
+    np.testing.assert_array_equal(enc.encode("hello world"), rows[0])
+    assert enc.encode_batch([]).shape == (0, 64)
+
+
+def test_deterministic_across_processes() -> None:
+    code = (
+        "from hopfield_memory import RandomIndexEncoder;"
+        "print(RandomIndexEncoder(dim=32).encode('The Eiffel Tower is in Paris').tobytes().hex())"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+    ).stdout.strip()
+    here = RandomIndexEncoder(dim=32).encode("The Eiffel Tower is in Paris").tobytes().hex()
+    assert other == here
+
+
+def test_inflection_and_typos_keep_overlap() -> None:
+    enc = RandomIndexEncoder()
+    base = enc.encode("the server stores facts")
+    assert cos(base, enc.encode("server storing fact")) > 0.4
+    assert cos(enc.encode("Paris"), enc.encode("Pariss")) > 0.3
+    assert cos(base, enc.encode("violin orchestra concert")) < 0.15
+
+
+def test_function_words_barely_count() -> None:
+    enc = RandomIndexEncoder()
+    assert cos(enc.encode("the cat is on the mat"), enc.encode("the tax is in the law")) < 0.2
+
+
+def test_seed_and_spec() -> None:
+    a, b = RandomIndexEncoder(dim=64, seed=1), RandomIndexEncoder(dim=64, seed=2)
+    assert a.spec.fingerprint != b.spec.fingerprint
+    assert a.spec.fingerprint == RandomIndexEncoder(dim=64, seed=1).spec.fingerprint
+    assert cos(a.encode("alpha beta"), b.encode("alpha beta")) < 0.5
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(InvalidInputError):
+        RandomIndexEncoder(dim=2)
+    with pytest.raises(InvalidInputError):
+        RandomIndexEncoder(seed=-1)
+    enc = RandomIndexEncoder(dim=16)
+    with pytest.raises(InvalidTypeError, match="single str"):
+        enc.encode_batch("abc")
+    with pytest.raises(InvalidTypeError, match=r"texts\[1\]"):
+        enc.encode_batch(["ok", 3])  # type: ignore[list-item]
+    with pytest.raises(InvalidTypeError):
+        enc.encode(None)  # type: ignore[arg-type]
+
+
+def test_large_batches_equal_single_encodes() -> None:
+    enc = RandomIndexEncoder(dim=32)
+    texts = [f"fact number {i} about topic {i % 7}" for i in range(5000)]
+    batch = enc.encode_batch(texts)
+    for i in (0, 4095, 4096, 4999):
+        np.testing.assert_allclose(batch[i], enc.encode(texts[i]), atol=1e-6)
