@@ -109,6 +109,7 @@ class HopfieldMemory:
         self.tol = float(tol)
         self._policy = policy if policy is not None else encoder.default_policy
         self._store = PatternStore(encoder.dim)
+        self._negatives = PatternStore(encoder.dim)
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
