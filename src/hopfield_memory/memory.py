@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,11 +23,13 @@ from . import kernel
 from .encoders.base import Encoder, as_unit_rows, check_texts
 from .encoders.hashing import RandomIndexEncoder
 from .errors import (
+    DimensionMismatchError,
     HopfieldMemoryError,
     InvalidInputError,
     InvalidTypeError,
 )
 from .gate import AbstainReason, GatePolicy, decide
+from .progress import progress as progress_bar
 from .results import MatchReport, Recall
 from .store import Metadata, PatternStore, StoredFact
 
@@ -34,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
 Cues = Sequence[str]
+
+# Texts handed to the encoder at once by store_many and reencode (progress advances per batch).
+ENCODE_BATCH = 4096
 
 
 class EmptyMemoryError(HopfieldMemoryError, LookupError):
@@ -62,6 +68,9 @@ class HopfieldMemory:
         The cap and tolerance used when ``num_steps`` is None.
     policy : GatePolicy, optional
         Abstention thresholds; default ``encoder.default_policy``.
+    cue_cache_size : int
+        Encoded cues kept in an LRU cache keyed by (encoder fingerprint, text), so a repeated
+        cue is not encoded again (default 1024; 0 disables it).
 
     Examples
     --------
@@ -84,6 +93,7 @@ class HopfieldMemory:
         max_steps: int = 100,
         tol: float = 1e-5,
         policy: GatePolicy | None = None,
+        cue_cache_size: int = 1024,
     ) -> None:
         if encoder is None:
             encoder = RandomIndexEncoder(dim=512 if dim is None else dim)
@@ -99,6 +109,10 @@ class HopfieldMemory:
             _check_positive_int("num_steps", num_steps)
         _check_positive_int("max_steps", max_steps)
         _check_positive_number("tol", tol)
+        if isinstance(cue_cache_size, bool) or not isinstance(cue_cache_size, int):
+            raise InvalidTypeError("cue_cache_size must be an int")
+        if cue_cache_size < 0:
+            raise InvalidInputError(f"cue_cache_size must be >= 0, got {cue_cache_size}")
         if policy is not None and not isinstance(policy, GatePolicy):
             raise InvalidTypeError(f"policy must be a GatePolicy, got {type(policy).__name__}")
         self.encoder = encoder
@@ -111,6 +125,8 @@ class HopfieldMemory:
         self._store = PatternStore(encoder.dim)
         self._negatives = PatternStore(encoder.dim)
         self._lock = threading.RLock()
+        self.cue_cache_size = cue_cache_size
+        self._cue_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     def __repr__(self) -> str:
         return (
@@ -171,16 +187,20 @@ class HopfieldMemory:
         return self.store_many([text], None if metadata is None else [metadata])[0]
 
     def store_many(
-        self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
+        self,
+        texts: Sequence[str],
+        metadata: Sequence[Metadata | None] | None = None,
+        *,
+        progress: bool | None = None,
     ) -> list[int]:
-        """Store many facts with one batched encode; returns their ids in order.
+        """Store many facts with batched encoding; returns their ids in order.
 
-        Validation happens before anything is stored: one bad text stores nothing.
+        Everything is validated and encoded before anything is stored: one bad text stores
+        nothing. ``progress`` shows a bar (None: for 10,000+ texts when stderr is a terminal).
         """
         items = _check_fact_texts(texts)
         metas = _check_metadata(metadata, len(items))
-        vectors = self.encoder.encode_batch(items) if items else np.empty((0, self.dim))
-        return self._append(vectors, items, metas)
+        return self._append(self._encode(items, progress=progress), items, metas)
 
     def store_vectors(
         self,
@@ -218,7 +238,7 @@ class HopfieldMemory:
         """Replace the text (and metadata, when given) of a stored fact; the id is kept."""
         (item,) = _check_fact_texts([text])
         new_meta = None if metadata is None else _check_metadata([metadata], 1)[0]
-        vector = self.encoder.encode_batch([item])[0]
+        vector = self._encode([item])[0]
         with self._lock:
             current = self._store.get(fact_id)
             self._store.replace(
@@ -229,6 +249,67 @@ class HopfieldMemory:
         """Forget every fact."""
         with self._lock:
             self._store.clear()
+
+    def reencode(self, encoder: Encoder, *, progress: bool | None = None) -> None:
+        """Switch to ``encoder``: every stored text is encoded again, in batches.
+
+        The policy becomes ``encoder.default_policy`` (similarity scales differ between
+        encoders; call :meth:`calibrate` afterwards to fit it). Ids and metadata are kept. If
+        encoding fails, the memory is left as it was.
+        """
+        if not isinstance(encoder, Encoder):
+            raise InvalidTypeError(f"encoder must follow the Encoder protocol, got {encoder!r}")
+        with self._lock:
+            facts = _reencoded(self._store, encoder, self._encode, progress)
+            negatives = _reencoded(self._negatives, encoder, self._encode, progress)
+            self.encoder, self._store, self._negatives = encoder, facts, negatives
+            self._policy = encoder.default_policy
+            self._cue_cache.clear()
+
+    def _encode(
+        self,
+        texts: list[str],
+        *,
+        encoder: Encoder | None = None,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """Encode validated texts in batches (with ``encoder``, default the memory's own):
+        float32 (n, dim), checked before use."""
+        enc = self.encoder if encoder is None else encoder
+        n = len(texts)
+        if n <= ENCODE_BATCH:
+            vectors = enc.encode_batch(texts) if n else np.empty((0, enc.dim), np.float32)
+            return _checked(enc, vectors, n)
+        out = np.empty((n, enc.dim), dtype=np.float32)
+        with progress_bar(n, "encoding", progress) as advance:
+            for start in range(0, n, ENCODE_BATCH):
+                chunk = texts[start : start + ENCODE_BATCH]
+                out[start : start + len(chunk)] = _checked(enc, enc.encode_batch(chunk), len(chunk))
+                advance(len(chunk))
+        return out
+
+    def _encode_cues(self, cues: list[str]) -> np.ndarray:
+        """Encode cues through the LRU cache: float32 (q, dim)."""
+        if self.cue_cache_size == 0:
+            return self._encode(cues)
+        cache, fingerprint = self._cue_cache, self.encoder.spec.fingerprint
+        out = np.empty((len(cues), self.encoder.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for i, cue in enumerate(cues):
+            hit = cache.get((fingerprint, cue))
+            if hit is None:
+                missing.setdefault(cue, []).append(i)
+            else:
+                cache.move_to_end((fingerprint, cue))
+                out[i] = hit
+        if missing:
+            fresh = self._encode(list(missing))
+            for vector, (cue, rows) in zip(fresh, missing.items(), strict=True):
+                out[rows] = vector
+                cache[(fingerprint, cue)] = vector
+            while len(cache) > self.cue_cache_size:
+                cache.popitem(last=False)
+        return out
 
     def _append(self, vectors: np.ndarray, texts: list[str], metadata: list[Metadata]) -> list[int]:
         with self._lock:
@@ -243,7 +324,7 @@ class HopfieldMemory:
         items = _check_cues(cues)
         if not items:
             return []
-        return self._answer(self.encoder.encode_batch(items), top_k, min_similarity)
+        return self._answer(self._encode_cues(items), top_k, min_similarity)
 
     def match_quality(
         self, cue: str, *, top_k: int = 3, min_similarity: float | None = None
@@ -429,7 +510,33 @@ class HopfieldMemory:
         }
 
 
-# --------------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------------- helpers
+
+
+def _reencoded(
+    store: PatternStore, encoder: Encoder, encode: Any, progress: bool | None
+) -> PatternStore:
+    """A copy of ``store`` (same ids, texts, metadata) with every text encoded by ``encoder``."""
+    facts = list(store)
+    vectors = encode([f.text for f in facts], encoder=encoder, progress=progress)
+    fresh = PatternStore(encoder.dim, capacity=len(facts))
+    fresh.append(
+        vectors, [f.text for f in facts], [f.metadata for f in facts], ids=[f.id for f in facts]
+    )
+    fresh.next_id = store.next_id
+    return fresh
+
+
+def _checked(encoder: Encoder, vectors: np.ndarray, n: int) -> np.ndarray:
+    """An encoder's output as float32 (n, dim), or a clear error if it broke its contract."""
+    if vectors.shape != (n, encoder.dim):
+        raise DimensionMismatchError(
+            f"encoder {encoder!r} returned shape {vectors.shape}, expected {(n, encoder.dim)}"
+        )
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not np.isfinite(vectors).all():
+        raise InvalidInputError(f"encoder {encoder!r} returned NaN or infinity")
+    return vectors
 
 
 def _check_number(name: str, value: object) -> float:
