@@ -7,6 +7,7 @@
 'The Eiffel Tower is in Paris'
 """
 
+from .contradiction import Conflict, ConflictResult, ContradictionDetector, check_and_store
 from .encoders import Encoder, EncoderSpec, RandomIndexEncoder
 from .errors import (
     DimensionMismatchError,
@@ -20,6 +21,7 @@ from .errors import (
 )
 from .gate import AbstainReason, GatePolicy
 from .memory import EmptyMemoryError, HopfieldMemory
+from .multihop import Chain, chain_query, chain_query_with_confidence, chain_recall
 from .results import MatchReport, Recall
 from .store import StoredFact
 
@@ -27,6 +29,10 @@ __version__ = "2.0.0.dev0"
 
 __all__ = [
     "AbstainReason",
+    "Chain",
+    "Conflict",
+    "ConflictResult",
+    "ContradictionDetector",
     "DimensionMismatchError",
     "EmptyMemoryError",
     "Encoder",
@@ -45,4 +51,8 @@ __all__ = [
     "StoredFact",
     "UnknownIdError",
     "__version__",
+    "chain_query",
+    "chain_query_with_confidence",
+    "chain_recall",
+    "check_and_store",
 ]

@@ -14,7 +14,7 @@ import math
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -318,23 +318,37 @@ class HopfieldMemory:
     # ----------------------------------------------------------------------------------- reads
 
     def match_quality_many(
-        self, cues: Cues, *, top_k: int = 3, min_similarity: float | None = None
+        self,
+        cues: Cues,
+        *,
+        top_k: int = 3,
+        min_similarity: float | None = None,
+        exclude: Collection[int] = (),
     ) -> list[MatchReport]:
         """:meth:`match_quality` for a batch of cues, with one matrix product for all."""
         items = _check_cues(cues)
         if not items:
             return []
-        return self._answer(self._encode_cues(items), top_k, min_similarity)
+        return self._answer(self._encode_cues(items), top_k, min_similarity, exclude)
 
     def match_quality(
-        self, cue: str, *, top_k: int = 3, min_similarity: float | None = None
+        self,
+        cue: str,
+        *,
+        top_k: int = 3,
+        min_similarity: float | None = None,
+        exclude: Collection[int] = (),
     ) -> MatchReport:
         """How well ``cue`` matches, from one softmax: the three signals, the decision, the
         reason for abstaining (if any) and the ``top_k`` best candidates.
 
-        ``min_similarity`` overrides the policy's threshold for this call only.
+        ``min_similarity`` overrides the policy's threshold for this call only. ``exclude``
+        names fact ids to leave out of this answer entirely (as if not stored), e.g. facts a
+        multi-hop chain has already used; it costs one copy of the remaining patterns.
         """
-        return self.match_quality_many([cue], top_k=top_k, min_similarity=min_similarity)[0]
+        return self.match_quality_many(
+            [cue], top_k=top_k, min_similarity=min_similarity, exclude=exclude
+        )[0]
 
     def match_quality_vectors(self, vectors: np.ndarray, *, top_k: int = 3) -> list[MatchReport]:
         """:meth:`match_quality` for cue vectors of shape (q, dim) or (dim,)."""
@@ -395,7 +409,11 @@ class HopfieldMemory:
         return self.query_with_confidence(cue)[0]
 
     def _answer(
-        self, cues: np.ndarray, top_k: int, min_similarity: float | None
+        self,
+        cues: np.ndarray,
+        top_k: int,
+        min_similarity: float | None,
+        exclude: Collection[int] = (),
     ) -> list[MatchReport]:
         """One readout for cue vectors (q, dim): candidates, signals and decisions."""
         _check_positive_int("top_k", top_k)
@@ -409,9 +427,13 @@ class HopfieldMemory:
                 source=policy.source + "+override",
             )
         with self._lock:
-            if len(self._store) == 0:
+            patterns, rows = self._store.patterns, None
+            if exclude:
+                keep = np.ones(len(patterns), dtype=bool)
+                keep[[self._store.row(fact_id) for fact_id in exclude]] = False
+                patterns, rows = patterns[keep], np.flatnonzero(keep)
+            if len(patterns) == 0:
                 return [self._empty_report(policy) for _ in range(len(cues))]
-            patterns = self._store.patterns
             sims = kernel.similarities(patterns, cues[0] if len(cues) == 1 else cues)
             sims = sims.reshape(len(cues), -1)
             max_similarity = sims.max(axis=1)
@@ -428,6 +450,7 @@ class HopfieldMemory:
                 states = relaxed.states
                 sims = kernel.similarities(patterns, states)
             out = kernel.readout(sims, self.beta, max(top_k, 2), sentinel=self.sentinel)
+            indices = out.indices if rows is None else rows[out.indices]
             candidates = [
                 [
                     Recall(
@@ -440,7 +463,7 @@ class HopfieldMemory:
                     for row, w, s in zip(idx[:top_k], ws[:top_k], ss[:top_k], strict=True)
                 ]
                 for idx, ws, ss in zip(
-                    out.indices.tolist(),
+                    indices.tolist(),
                     out.weights.tolist(),
                     out.similarities.tolist(),
                     strict=True,
