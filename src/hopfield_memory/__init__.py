@@ -8,10 +8,21 @@
 """
 
 from .contradiction import Conflict, ConflictResult, ContradictionDetector, check_and_store
-from .encoders import Encoder, EncoderSpec, RandomIndexEncoder
+from .encoders import (
+    Encoder,
+    EncoderSpec,
+    OnnxMiniLMEncoder,
+    OpenAIEncoder,
+    RandomIndexEncoder,
+    SentenceTransformerEncoder,
+    minilm_path,
+)
 from .errors import (
     DimensionMismatchError,
+    EncoderCredentialsError,
     EncoderMismatchError,
+    EncoderRequestError,
+    EncoderUnavailableError,
     HopfieldMemoryError,
     InvalidInputError,
     InvalidTypeError,
@@ -36,8 +47,11 @@ __all__ = [
     "DimensionMismatchError",
     "EmptyMemoryError",
     "Encoder",
+    "EncoderCredentialsError",
     "EncoderMismatchError",
+    "EncoderRequestError",
     "EncoderSpec",
+    "EncoderUnavailableError",
     "GatePolicy",
     "HopfieldMemory",
     "HopfieldMemoryError",
@@ -45,9 +59,12 @@ __all__ = [
     "InvalidTypeError",
     "MatchReport",
     "MissingExtraError",
+    "OnnxMiniLMEncoder",
+    "OpenAIEncoder",
     "PersistenceFormatError",
     "RandomIndexEncoder",
     "Recall",
+    "SentenceTransformerEncoder",
     "StoredFact",
     "UnknownIdError",
     "__version__",
@@ -55,4 +72,5 @@ __all__ = [
     "chain_query_with_confidence",
     "chain_recall",
     "check_and_store",
+    "minilm_path",
 ]

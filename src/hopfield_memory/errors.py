@@ -30,6 +30,31 @@ class MissingExtraError(HopfieldMemoryError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
 
+class EncoderUnavailableError(HopfieldMemoryError, FileNotFoundError):
+    """The encoder's model is not available on this machine (nothing is ever downloaded)."""
+
+
+class EncoderRequestError(HopfieldMemoryError, RuntimeError):
+    """The embeddings endpoint refused a request, or kept failing after every retry.
+
+    Attributes
+    ----------
+    status_code : int or None
+        HTTP status of the last answer; None when no answer came (connection failure).
+    attempts : int
+        Requests made for this batch, retries included.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, attempts: int = 1):
+        super().__init__(message)
+        self.status_code = status_code
+        self.attempts = attempts
+
+
+class EncoderCredentialsError(EncoderRequestError):
+    """No API key was given, or the endpoint rejected it (401/403)."""
+
+
 class EncoderMismatchError(HopfieldMemoryError, ValueError):
     """Stored vectors were made by a different encoder than the one offered to read them."""
 

@@ -502,6 +502,58 @@ class HopfieldMemory:
             policy=policy,
         )
 
+    # ----------------------------------------------------------------------------- calibration
+
+    def calibrate(
+        self,
+        examples: Sequence[tuple[str, int | str | None]] | None = None,
+        *,
+        target_precision: float | None = None,
+        quantile: float = 0.9,
+    ) -> GatePolicy:
+        """Fit the gate to this memory, make it the policy in force, and return it.
+
+        Without ``examples``: from the stored facts alone (each fact's similarity to its nearest
+        other fact; see :func:`~hopfield_memory.calibration.calibrate_from_patterns`). With
+        ``examples``, a sequence of ``(cue, expected)`` where ``expected`` is the id or text of
+        the fact that should answer the cue, or None when nothing should: thresholds that reach
+        ``target_precision`` with the most right answers, or the best joint accuracy when no
+        target is given (:func:`~hopfield_memory.calibration.calibrate_from_examples`).
+        The fitted policy is saved with the memory.
+        """
+        from .calibration import calibrate_from_examples, calibrate_from_patterns
+
+        if examples is None:
+            with self._lock:
+                patterns = self._store.patterns.copy()
+            policy = calibrate_from_patterns(
+                patterns, beta=self.beta, base=self.encoder.default_policy, quantile=quantile
+            )
+        else:
+            pairs = list(examples)
+            if not pairs or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+                raise InvalidInputError("examples must be a non-empty sequence of (cue, expected)")
+            reports = self.match_quality_many([cue for cue, _ in pairs], top_k=1)
+            expected = [want for _, want in pairs]
+            correct = [
+                bool(r.candidates) and want in (r.candidates[0].id, r.candidates[0].text)
+                for r, want in zip(reports, expected, strict=True)
+            ]
+            policy = calibrate_from_examples(
+                np.array([r.max_similarity for r in reports], dtype=np.float32),
+                np.array([r.gap for r in reports], dtype=np.float32),
+                np.array([r.sentinel_weight for r in reports], dtype=np.float32)
+                if self.sentinel
+                else None,
+                np.array([want is not None for want in expected]),
+                correct=np.array(correct),
+                target_precision=target_precision,
+                base=self._policy,
+            )
+        self.policy = policy
+        logger.info("gate calibrated: %s", policy)
+        return policy
+
     # ----------------------------------------------------------------------------- persistence
 
     def save(self, path: PathLike) -> None:
