@@ -16,17 +16,19 @@ from .errors import (
     InvalidTypeError,
     MissingExtraError,
     PersistenceFormatError,
+    RepulsionDisabledError,
     UnknownIdError,
 )
 from .gate import AbstainReason, GatePolicy
 from .memory import EmptyMemoryError, HopfieldMemory
-from .results import MatchReport, Recall
+from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import StoredFact
 
 __version__ = "2.0.0.dev0"
 
 __all__ = [
     "AbstainReason",
+    "Diagnosis",
     "DimensionMismatchError",
     "EmptyMemoryError",
     "Encoder",
@@ -42,6 +44,8 @@ __all__ = [
     "PersistenceFormatError",
     "RandomIndexEncoder",
     "Recall",
+    "Recommendation",
+    "RepulsionDisabledError",
     "StoredFact",
     "UnknownIdError",
     "__version__",
