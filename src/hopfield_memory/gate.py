@@ -51,6 +51,9 @@ _DESCRIPTIONS = {
     AbstainReason.NEGATIVE_MATCH: "the cue matches a declared negative pattern",
 }
 
+# Cosines closer than this count as equal (float32 products of unit vectors).
+_TIE = np.float32(1e-5)
+
 # Codes used by the vectorised decision; 0 means "answer".
 _CODES: tuple[AbstainReason | None, ...] = (
     None,
@@ -141,8 +144,10 @@ def decide(
         codes[sentinel_weight > policy.max_sentinel_weight] = 3
     codes[max_similarity < policy.min_similarity] = 2
     if negative_similarity is not None:
+        # "at least as close as the best fact" up to float32 rounding: a negative with the same
+        # text as a fact must win the tie
         lands = (negative_similarity >= policy.min_negative_similarity) & (
-            negative_similarity >= max_similarity
+            negative_similarity >= max_similarity - _TIE
         )
         codes[lands] = 5
     return [_CODES[int(c)] for c in codes]

@@ -18,10 +18,14 @@ Repulsive attention (optional negative patterns ``Y`` of shape (m, dim), inverse
 ``beta_neg``, clamp radius ``r``) adds "hills" around the negatives::
 
     v      = softmax(beta_neg * Y xi)                repulsive weights (no sentinel)
-    xi_new = clamp_r(X^T w - Y^T v)                  clamp_r(z) = z * min(1, r / ||z||)
+    xi_new = clamp_r(X^T w - lam * Y^T v)            clamp_r(z) = z * min(1, r / ||z||)
     E(xi)  = E_att + E_rep + E_quad
     E_att  = -lse(beta, X xi) / beta                 (with the sentinel's zero logit if enabled)
-    E_rep  = +lse(beta_neg, Y xi) / beta_neg
+    E_rep  = +lam * lse(beta_neg, Y xi) / beta_neg
+
+``lam`` (``neg_strength``) is 1 in the seed design; the repulsive softmax always has total mass
+1, so at ``lam = 1`` a negative pushes with the force of a whole stored pattern wherever the
+state is, which the benchmark shows is usually too strong.
     E_quad = ||xi||^2 / 2
 
 Without negatives (``m = 0``) and with ``r >= 1`` the repulsive step is the plain step: the plain
@@ -213,9 +217,11 @@ def repulsive_step(
     negatives: np.ndarray | None = None,
     beta_neg: float = 6.0,
     clamp_radius: float | None = 1.5,
+    neg_strength: float = 1.0,
     sentinel: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One repulsive update ``xi_new = clamp(X^T softmax(beta X xi) - Y^T softmax(beta_neg Y xi))``.
+    """One repulsive update
+    ``xi_new = clamp(X^T softmax(beta X xi) - neg_strength * Y^T softmax(beta_neg Y xi))``.
 
     patterns : (n, dim); negatives : (m, dim) or None; states : (dim,) or (q, dim).
     Returns ``(new_states, weights, negative_weights)`` with the shape of ``states``, (…, n) and
@@ -228,7 +234,10 @@ def repulsive_step(
         logits = similarities(negatives, states)
         logits *= as_f32(beta_neg)
         neg_weights, _ = softmax(logits)
-        new -= neg_weights @ negatives
+        push = neg_weights @ negatives
+        if neg_strength != 1.0:
+            push *= as_f32(neg_strength)
+        new -= push
     return clamp_norm(new, clamp_radius), weights, neg_weights
 
 
@@ -239,6 +248,7 @@ def energy_terms(
     *,
     negatives: np.ndarray | None = None,
     beta_neg: float = 6.0,
+    neg_strength: float = 1.0,
     sentinel: bool = False,
 ) -> EnergyTerms:
     """The three energy terms of ``states`` (dim,) or (q, dim); shapes () or (q,)."""
@@ -253,7 +263,7 @@ def energy_terms(
         bn = as_f32(beta_neg)
         neg = similarities(negatives, states)
         neg *= bn
-        repulsive = logsumexp(neg) / bn
+        repulsive = logsumexp(neg) / bn * as_f32(neg_strength)
     return EnergyTerms(
         np.asarray(attractive, dtype=np.float32),
         np.asarray(repulsive, dtype=np.float32),
@@ -268,6 +278,7 @@ def energy(
     *,
     negatives: np.ndarray | None = None,
     beta_neg: float = 6.0,
+    neg_strength: float = 1.0,
     sentinel: bool = False,
 ) -> np.ndarray:
     """Energy ``E = E_att + E_rep + E_quad`` (see the module docstring); shape () or (q,).
@@ -275,7 +286,13 @@ def energy(
     Without negatives this is ``-lse(beta, X xi) / beta + ||xi||^2 / 2``.
     """
     terms = energy_terms(
-        patterns, states, beta, negatives=negatives, beta_neg=beta_neg, sentinel=sentinel
+        patterns,
+        states,
+        beta,
+        negatives=negatives,
+        beta_neg=beta_neg,
+        neg_strength=neg_strength,
+        sentinel=sentinel,
     )
     return terms.total
 
@@ -291,15 +308,17 @@ def relax(
     negatives: np.ndarray | None = None,
     beta_neg: float = 6.0,
     clamp_radius: float | None = None,
+    neg_strength: float = 1.0,
 ) -> Relaxation:
     """Repeat the update until every state moves less than ``tol`` (L2) or ``max_steps`` steps
     have run.
 
     Without ``negatives`` (None, or shape (0, dim)) and ``clamp_radius`` the update is
-    :func:`hopfield_step`; otherwise it is :func:`repulsive_step` with ``beta_neg`` and
-    ``clamp_radius``. patterns : (n, dim); states : (dim,) or (q, dim), always returned batched
-    as (q, ...). A state that has settled keeps being updated with the others; it stays where it
-    is up to rounding, and its ``steps`` records the step at which it settled.
+    :func:`hopfield_step`; otherwise it is :func:`repulsive_step` with ``beta_neg``,
+    ``clamp_radius`` and ``neg_strength``. patterns : (n, dim); states : (dim,) or (q, dim),
+    always returned batched as (q, ...). A state that has settled keeps being updated with the
+    others; it stays where it is up to rounding, and its ``steps`` records the step at which it
+    settled.
     """
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
@@ -311,9 +330,19 @@ def relax(
     q = xi.shape[0]
     steps = np.full(q, max_steps, dtype=np.int64)
     converged = np.zeros(q, dtype=bool)
-    terms = [
-        energy_terms(patterns, xi, beta, negatives=negatives, beta_neg=beta_neg, sentinel=sentinel)
-    ]
+
+    def terms_of(state: np.ndarray) -> EnergyTerms:
+        return energy_terms(
+            patterns,
+            state,
+            beta,
+            negatives=negatives,
+            beta_neg=beta_neg,
+            neg_strength=neg_strength,
+            sentinel=sentinel,
+        )
+
+    terms = [terms_of(xi)]
     weights = np.zeros((q, patterns.shape[0]), dtype=np.float32)
     neg_weights = np.zeros((q, m), dtype=np.float32)
     for step in range(1, max_steps + 1):
@@ -327,15 +356,12 @@ def relax(
                 negatives=negatives,
                 beta_neg=beta_neg,
                 clamp_radius=clamp_radius,
+                neg_strength=neg_strength,
                 sentinel=sentinel,
             )
         moved = np.linalg.norm(new - xi, axis=1)
         xi = new
-        terms.append(
-            energy_terms(
-                patterns, xi, beta, negatives=negatives, beta_neg=beta_neg, sentinel=sentinel
-            )
-        )
+        terms.append(terms_of(xi))
         settled = (moved < tol) & ~converged
         steps[settled] = step
         converged |= settled

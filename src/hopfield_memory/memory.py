@@ -68,9 +68,14 @@ class HopfieldMemory:
         Allow negative patterns (:meth:`store_negative`), default False. Negatives make a cue
         that lands on them abstain (``AbstainReason.NEGATIVE_MATCH``), and multi-step answers
         (``num_steps != 1``) use the repulsive update
-        ``xi_new = clamp(X^T softmax(beta X xi) - Y^T softmax(beta_neg Y xi))``.
+        ``xi_new = clamp(X^T softmax(beta X xi) - neg_strength * Y^T softmax(beta_neg Y xi))``.
     beta_neg : float
         Inverse temperature of the repulsive softmax over the negatives (default 6).
+    neg_strength : float
+        Weight of the repulsive term (default 0.1). The seed design's update is
+        ``neg_strength=1``; ``benchmarks/bench_repulsive.py`` measured it to destroy retrieval in
+        most regimes (the repulsive softmax always has mass 1, so a negative pushes as hard as a
+        whole fact however far away it is), while 0.1 never lowered accuracy there.
     clamp_radius : float or None
         The repulsive update scales states back to at most this L2 norm (default 1.5); None
         disables the clamp.
@@ -99,6 +104,7 @@ class HopfieldMemory:
         repulsive: bool = False,
         beta_neg: float = 6.0,
         clamp_radius: float | None = 1.5,
+        neg_strength: float = 0.1,
     ) -> None:
         if encoder is None:
             encoder = RandomIndexEncoder(dim=512 if dim is None else dim)
@@ -119,6 +125,7 @@ class HopfieldMemory:
         if not isinstance(repulsive, (bool, np.bool_)):
             raise InvalidTypeError(f"repulsive must be a bool, got {type(repulsive).__name__}")
         _check_positive_number("beta_neg", beta_neg)
+        _check_positive_number("neg_strength", neg_strength)
         if clamp_radius is not None:
             _check_positive_number("clamp_radius", clamp_radius)
         self.encoder = encoder
@@ -129,6 +136,7 @@ class HopfieldMemory:
         self.tol = float(tol)
         self.repulsive = bool(repulsive)
         self.beta_neg = float(beta_neg)
+        self.neg_strength = float(neg_strength)
         self.clamp_radius = None if clamp_radius is None else float(clamp_radius)
         self._policy = policy if policy is not None else encoder.default_policy
         self._store = PatternStore(encoder.dim)
@@ -323,6 +331,7 @@ class HopfieldMemory:
             negatives=self._negative_patterns() if negatives else None,
             beta_neg=self.beta_neg,
             clamp_radius=self.clamp_radius if (self.repulsive and negatives) else None,
+            neg_strength=self.neg_strength,
         )
 
     # ----------------------------------------------------------------------------------- reads
@@ -504,9 +513,7 @@ class HopfieldMemory:
         items = _check_cues(cues)
         if not items:
             return []
-        return self.diagnose_vectors(
-            self.encoder.encode_batch(items), max_steps=max_steps, tol=tol, top_k=top_k
-        )
+        return self._diagnose(self.encoder.encode_batch(items), max_steps, tol, top_k)
 
     def diagnose_vectors(
         self,
@@ -516,14 +523,21 @@ class HopfieldMemory:
         tol: float | None = None,
         top_k: int = 3,
     ) -> list[Diagnosis]:
-        """:meth:`diagnose` for cue vectors of shape (q, dim) or (dim,)."""
+        """:meth:`diagnose` for cue vectors of shape (q, dim) or (dim,); rows are scaled to unit
+        norm."""
+        cues = as_unit_rows(np.atleast_2d(vectors), dim=self.dim)
+        return self._diagnose(cues, max_steps, tol, top_k)
+
+    def _diagnose(
+        self, cues: np.ndarray, max_steps: int | None, tol: float | None, top_k: int
+    ) -> list[Diagnosis]:
+        """Diagnoses for encoded cues (q, dim), unit rows (or zeros for empty text)."""
         steps_cap = self.max_steps if max_steps is None else max_steps
         _check_positive_int("max_steps", steps_cap)
         tolerance = self.tol if tol is None else tol
         if _check_number("tol", tolerance) < 0:
             raise InvalidInputError(f"tol must be >= 0, got {tolerance!r}")
         _check_positive_int("top_k", top_k)
-        cues = as_unit_rows(np.atleast_2d(vectors), dim=self.dim)
         with self._lock:
             if len(self._store) == 0:
                 return [_empty_diagnosis() for _ in range(len(cues))]
@@ -628,6 +642,7 @@ class HopfieldMemory:
             "repulsive": self.repulsive,
             "beta_neg": self.beta_neg,
             "clamp_radius": self.clamp_radius,
+            "neg_strength": self.neg_strength,
         }
 
 
@@ -678,15 +693,22 @@ def _diagnosis(*, memory_repulsive: bool, max_steps: int, **fields: Any) -> Diag
             advice=f"the state is still moving toward one fact; raise max_steps; {numbers}",
             **fields,
         )
-    target = f" (e.g. {runner_up!r} if it is the wrong answer)" if runner_up else ""
+    # Measured (benchmarks/bench_repulsive.py): repulsion helped only when the negative sits next
+    # to the *wrong* fact, and then that fact can no longer be retrieved; negatives at the
+    # confusion point itself never helped. Say both, and offer the one-step answer.
+    target = f" next to {runner_up!r}" if runner_up else ""
+    cost = "; that fact then stops answering its own cues. Or answer with num_steps=1"
     if memory_repulsive:
         rec = Recommendation.STORE_NEGATIVE
-        advice = f"the state is slow or split between facts; store_negative a competitor{target}"
+        advice = (
+            f"the state is slow or split between facts; if the runner-up is never the answer, "
+            f"store_negative a text{target}{cost}"
+        )
     else:
         rec = Recommendation.ENABLE_REPULSION
         advice = (
-            "the state is slow or split between facts; build the memory with repulsive=True "
-            f"and store_negative a competitor{target}"
+            "the state is slow or split between facts; if the runner-up is never the answer, "
+            f"build the memory with repulsive=True and store_negative a text{target}{cost}"
         )
     return Diagnosis(recommendation=rec, advice=f"{advice}; {numbers}", **fields)
 
