@@ -68,7 +68,9 @@ class MatchReport(Mapping[str, Any]):
     top_confidence : float
         Weight of the best fact.
     energy : float
-        Hopfield energy of the cue state, ``-lse(beta, X xi) / beta + ||xi||^2 / 2``.
+        Hopfield energy of the cue state, ``-lse(beta, X xi) / beta + ||xi||^2 / 2`` (the
+        attractive and quadratic terms; the repulsive term of a memory with negatives is in
+        :meth:`HopfieldMemory.diagnose`).
     is_match : bool
         Whether the policy answers the cue.
     reason : AbstainReason or None
