@@ -115,7 +115,8 @@ def test_permuting_patterns_permutes_weights(seed: int, beta: float) -> None:
     perm = rng.permutation(12)
     _, w = kernel.hopfield_step(x, q, beta, sentinel=True)
     _, w_perm = kernel.hopfield_step(x[perm], q, beta, sentinel=True)
-    np.testing.assert_allclose(w_perm, w[perm], atol=1e-6)
+    # float32 sums in a different order: agree to rounding, not bit for bit
+    np.testing.assert_allclose(w_perm, w[perm], rtol=1e-5, atol=1e-6)
 
 
 def test_single_and_batch_agree() -> None:

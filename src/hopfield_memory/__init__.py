@@ -28,12 +28,13 @@ from .errors import (
     InvalidTypeError,
     MissingExtraError,
     PersistenceFormatError,
+    RepulsionDisabledError,
     UnknownIdError,
 )
 from .gate import AbstainReason, GatePolicy
 from .memory import EmptyMemoryError, HopfieldMemory
 from .multihop import Chain, chain_query, chain_query_with_confidence, chain_recall
-from .results import MatchReport, Recall
+from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import StoredFact
 
 __version__ = "2.0.0.dev0"
@@ -44,6 +45,7 @@ __all__ = [
     "Conflict",
     "ConflictResult",
     "ContradictionDetector",
+    "Diagnosis",
     "DimensionMismatchError",
     "EmptyMemoryError",
     "Encoder",
@@ -64,6 +66,8 @@ __all__ = [
     "PersistenceFormatError",
     "RandomIndexEncoder",
     "Recall",
+    "Recommendation",
+    "RepulsionDisabledError",
     "SentenceTransformerEncoder",
     "StoredFact",
     "UnknownIdError",

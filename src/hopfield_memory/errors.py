@@ -26,6 +26,10 @@ class UnknownIdError(HopfieldMemoryError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class RepulsionDisabledError(HopfieldMemoryError, RuntimeError):
+    """A negative-pattern call on a memory built with ``repulsive=False``."""
+
+
 class MissingExtraError(HopfieldMemoryError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 

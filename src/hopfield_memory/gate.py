@@ -8,7 +8,12 @@ Three signals are read off the one softmax that answers the cue (see :mod:`hopfi
 * ``sentinel_weight``: the weight on the zero "no match" pattern (logit 0). High means no stored
   pattern is closer to the cue than nothing at all.
 
-A cue is answered only when all three pass. The thresholds live in one frozen :class:`GatePolicy`;
+With repulsion enabled, a fourth signal comes from the declared negative patterns ("never answer
+this"): ``negative_similarity``, the largest raw cosine between the cue and a negative. A cue
+that lands on a negative (at least ``min_negative_similarity`` and at least as close as the best
+fact) abstains with :attr:`AbstainReason.NEGATIVE_MATCH`, whatever the other signals say.
+
+A cue is answered only when all pass. The thresholds live in one frozen :class:`GatePolicy`;
 :func:`decide` applies it to a batch of signals and names the reason for every refusal.
 """
 
@@ -31,6 +36,7 @@ class AbstainReason(str, Enum):
     NO_OVERLAP = "no_overlap"
     SENTINEL_DOMINANT = "sentinel_dominant"
     AMBIGUOUS = "ambiguous"
+    NEGATIVE_MATCH = "negative_match"
 
     def describe(self) -> str:
         """One sentence for people reading a log."""
@@ -42,7 +48,11 @@ _DESCRIPTIONS = {
     AbstainReason.NO_OVERLAP: "no stored fact is similar enough to the cue",
     AbstainReason.SENTINEL_DOMINANT: "the 'no match' pattern outweighs the stored facts",
     AbstainReason.AMBIGUOUS: "two or more stored facts compete for the cue",
+    AbstainReason.NEGATIVE_MATCH: "the cue matches a declared negative pattern",
 }
+
+# Cosines closer than this count as equal (float32 products of unit vectors).
+_TIE = np.float32(1e-5)
 
 # Codes used by the vectorised decision; 0 means "answer".
 _CODES: tuple[AbstainReason | None, ...] = (
@@ -51,6 +61,7 @@ _CODES: tuple[AbstainReason | None, ...] = (
     AbstainReason.NO_OVERLAP,
     AbstainReason.SENTINEL_DOMINANT,
     AbstainReason.AMBIGUOUS,
+    AbstainReason.NEGATIVE_MATCH,
 )
 
 
@@ -67,6 +78,10 @@ class GatePolicy:
     max_sentinel_weight : float
         Largest weight the zero "no match" pattern may take, in [0, 1]. Ignored when the memory
         has no sentinel.
+    min_negative_similarity : float
+        A cue whose raw cosine to a declared negative pattern is at least this, and at least its
+        cosine to the best fact, abstains with ``NEGATIVE_MATCH``; in [-1, 1]. Only used when
+        the memory has negatives (``repulsive=True``).
     source : str
         Where the numbers came from (``"default"``, ``"calibrated"``, ...), for logs.
     """
@@ -74,6 +89,7 @@ class GatePolicy:
     min_similarity: float = 0.3
     min_gap: float = 0.01
     max_sentinel_weight: float = 0.5
+    min_negative_similarity: float = 0.3
     source: str = "default"
 
     def __post_init__(self) -> None:
@@ -81,6 +97,7 @@ class GatePolicy:
             ("min_similarity", self.min_similarity, -1.0, 1.0),
             ("min_gap", self.min_gap, 0.0, 1.0),
             ("max_sentinel_weight", self.max_sentinel_weight, 0.0, 1.0),
+            ("min_negative_similarity", self.min_negative_similarity, -1.0, 1.0),
         )
         for name, value, low, high in checks:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
@@ -101,6 +118,9 @@ class GatePolicy:
             min_similarity=float(data["min_similarity"]),
             min_gap=float(data["min_gap"]),
             max_sentinel_weight=float(data["max_sentinel_weight"]),
+            min_negative_similarity=float(
+                data.get("min_negative_similarity", cls.min_negative_similarity)
+            ),
             source=str(data.get("source", "default")),
         )
 
@@ -110,15 +130,24 @@ def decide(
     max_similarity: np.ndarray,
     gap: np.ndarray,
     sentinel_weight: np.ndarray | None,
+    negative_similarity: np.ndarray | None = None,
 ) -> list[AbstainReason | None]:
     """Apply ``policy`` to a batch of signals, each of shape (q,).
 
     Returns one entry per cue: ``None`` to answer, else the first failing reason in the order
-    no overlap, sentinel dominant, ambiguous. ``sentinel_weight`` is None when there is no sentinel.
+    negative match, no overlap, sentinel dominant, ambiguous. ``sentinel_weight`` is None when
+    there is no sentinel, ``negative_similarity`` when there are no negative patterns.
     """
     codes = np.zeros(max_similarity.shape, dtype=np.int8)
     codes[gap < policy.min_gap] = 4
     if sentinel_weight is not None:
         codes[sentinel_weight > policy.max_sentinel_weight] = 3
     codes[max_similarity < policy.min_similarity] = 2
+    if negative_similarity is not None:
+        # "at least as close as the best fact" up to float32 rounding: a negative with the same
+        # text as a fact must win the tie
+        lands = (negative_similarity >= policy.min_negative_similarity) & (
+            negative_similarity >= max_similarity - _TIE
+        )
+        codes[lands] = 5
     return [_CODES[int(c)] for c in codes]

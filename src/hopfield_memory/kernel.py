@@ -14,6 +14,26 @@ The equations, written once::
     lse    = log sum_i exp(beta * s_i)              (log-sum-exp)
     E(xi)  = -lse / beta + ||xi||^2 / 2             energy; never rises over steps at fixed beta
 
+Repulsive attention (optional negative patterns ``Y`` of shape (m, dim), inverse temperature
+``beta_neg``, clamp radius ``r``) adds "hills" around the negatives::
+
+    v      = softmax(beta_neg * Y xi)                repulsive weights (no sentinel)
+    xi_new = clamp_r(X^T w - lam * Y^T v)            clamp_r(z) = z * min(1, r / ||z||)
+    E(xi)  = E_att + E_rep + E_quad
+    E_att  = -lse(beta, X xi) / beta                 (with the sentinel's zero logit if enabled)
+    E_rep  = +lam * lse(beta_neg, Y xi) / beta_neg
+
+``lam`` (``neg_strength``) is 1 in the seed design; the repulsive softmax always has total mass
+1, so at ``lam = 1`` a negative pushes with the force of a whole stored pattern wherever the
+state is, which the benchmark shows is usually too strong.
+    E_quad = ||xi||^2 / 2
+
+Without negatives (``m = 0``) and with ``r >= 1`` the repulsive step is the plain step: the plain
+state is a convex combination of unit rows, so the clamp never bites. The plain update is the
+concave-convex procedure on ``E`` and never raises it. With negatives it is *not* a descent
+method in general: ``E_rep`` is convex, and the update linearises it as if it were concave, and
+the clamp is a projection that ignores ``E``. :class:`Relaxation` therefore logs all three terms
+per step, and the test suite and ``benchmarks/bench_repulsive.py`` measure how often ``E`` rises.
 With ``sentinel=True`` the softmax also holds an implicit zero pattern, the "no match" state: its
 logit is always ``beta * 0 = 0`` and it adds nothing to ``xi_new``. Its weight,
 ``exp(0 - lse)``, grows when no stored pattern is closer to the cue than the origin. It is never a
@@ -73,7 +93,13 @@ class Relaxation:
     converged : ndarray of bool, shape (q,)
         Whether the state settled within ``max_steps``.
     energies : ndarray of shape (steps + 1, q)
-        Energy of the start state and after every step, for logging and diagnosis.
+        Energy of the start state and after every step, for logging and diagnosis; the sum of
+        the three rows of ``terms``.
+    terms : EnergyTerms
+        The attractive, repulsive and quadratic parts of ``energies``, each (steps + 1, q). The
+        repulsive part is zeros without negatives.
+    negative_weights : ndarray of shape (q, m)
+        Repulsive softmax weights of the last step; shape (q, 0) without negatives.
     """
 
     states: np.ndarray
@@ -81,6 +107,33 @@ class Relaxation:
     steps: np.ndarray
     converged: np.ndarray
     energies: np.ndarray
+    terms: EnergyTerms
+    negative_weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class EnergyTerms:
+    """The energy split into its terms; arrays of shape () or (q,) (or (steps + 1, q) in a
+    :class:`Relaxation`), float32.
+
+    Attributes
+    ----------
+    attractive : ndarray
+        ``E_att = -lse(beta, X xi) / beta``.
+    repulsive : ndarray
+        ``E_rep = +lse(beta_neg, Y xi) / beta_neg``; zeros without negatives.
+    quadratic : ndarray
+        ``E_quad = ||xi||^2 / 2``.
+    """
+
+    attractive: np.ndarray
+    repulsive: np.ndarray
+    quadratic: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        """``E_att + E_rep + E_quad``."""
+        return self.attractive + self.repulsive + self.quadratic
 
 
 def as_f32(beta: float) -> np.float32:
@@ -141,15 +194,107 @@ def hopfield_step(
     return weights @ patterns, weights
 
 
-def energy(
-    patterns: np.ndarray, states: np.ndarray, beta: float, *, sentinel: bool = False
-) -> np.ndarray:
-    """Energy ``E(xi) = -lse(beta, X xi) / beta + ||xi||^2 / 2``; shape () or (q,)."""
+def clamp_norm(states: np.ndarray, radius: float | None) -> np.ndarray:
+    """Scale every state (last axis) whose L2 norm exceeds ``radius`` back onto the sphere of
+    that radius, in place; ``radius=None`` leaves the states alone. Returns ``states``."""
+    if radius is None:
+        return states
+    r = as_f32(radius)
+    norms = np.sqrt(np.einsum("...d,...d->...", states, states))
+    over = norms > r
+    if np.any(over):
+        scale = np.ones_like(norms)
+        scale[over] = r / norms[over]
+        states *= scale[..., None]
+    return states
+
+
+def repulsive_step(
+    patterns: np.ndarray,
+    states: np.ndarray,
+    beta: float,
+    *,
+    negatives: np.ndarray | None = None,
+    beta_neg: float = 6.0,
+    clamp_radius: float | None = 1.5,
+    neg_strength: float = 1.0,
+    sentinel: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One repulsive update
+    ``xi_new = clamp(X^T softmax(beta X xi) - neg_strength * Y^T softmax(beta_neg Y xi))``.
+
+    patterns : (n, dim); negatives : (m, dim) or None; states : (dim,) or (q, dim).
+    Returns ``(new_states, weights, negative_weights)`` with the shape of ``states``, (…, n) and
+    (…, m). With no negatives (None or m = 0) only the clamp differs from :func:`hopfield_step`.
+    """
+    new, weights = hopfield_step(patterns, states, beta, sentinel=sentinel)
+    if negatives is None or len(negatives) == 0:
+        neg_weights = np.zeros((*states.shape[:-1], 0), dtype=np.float32)
+    else:
+        logits = similarities(negatives, states)
+        logits *= as_f32(beta_neg)
+        neg_weights, _ = softmax(logits)
+        push = neg_weights @ negatives
+        if neg_strength != 1.0:
+            push *= as_f32(neg_strength)
+        new -= push
+    return clamp_norm(new, clamp_radius), weights, neg_weights
+
+
+def energy_terms(
+    patterns: np.ndarray,
+    states: np.ndarray,
+    beta: float,
+    *,
+    negatives: np.ndarray | None = None,
+    beta_neg: float = 6.0,
+    neg_strength: float = 1.0,
+    sentinel: bool = False,
+) -> EnergyTerms:
+    """The three energy terms of ``states`` (dim,) or (q, dim); shapes () or (q,)."""
     b = as_f32(beta)
     sims = similarities(patterns, states)
     sims *= b
-    squared_norm = np.einsum("...d,...d->...", states, states)
-    return -logsumexp(sims, sentinel=sentinel) / b + 0.5 * squared_norm
+    attractive = -logsumexp(sims, sentinel=sentinel) / b
+    quadratic = as_f32(0.5) * np.einsum("...d,...d->...", states, states)
+    if negatives is None or len(negatives) == 0:
+        repulsive = np.zeros_like(quadratic)
+    else:
+        bn = as_f32(beta_neg)
+        neg = similarities(negatives, states)
+        neg *= bn
+        repulsive = logsumexp(neg) / bn * as_f32(neg_strength)
+    return EnergyTerms(
+        np.asarray(attractive, dtype=np.float32),
+        np.asarray(repulsive, dtype=np.float32),
+        np.asarray(quadratic, dtype=np.float32),
+    )
+
+
+def energy(
+    patterns: np.ndarray,
+    states: np.ndarray,
+    beta: float,
+    *,
+    negatives: np.ndarray | None = None,
+    beta_neg: float = 6.0,
+    neg_strength: float = 1.0,
+    sentinel: bool = False,
+) -> np.ndarray:
+    """Energy ``E = E_att + E_rep + E_quad`` (see the module docstring); shape () or (q,).
+
+    Without negatives this is ``-lse(beta, X xi) / beta + ||xi||^2 / 2``.
+    """
+    terms = energy_terms(
+        patterns,
+        states,
+        beta,
+        negatives=negatives,
+        beta_neg=beta_neg,
+        neg_strength=neg_strength,
+        sentinel=sentinel,
+    )
+    return terms.total
 
 
 def relax(
@@ -160,33 +305,82 @@ def relax(
     max_steps: int = 100,
     tol: float = 1e-5,
     sentinel: bool = False,
+    negatives: np.ndarray | None = None,
+    beta_neg: float = 6.0,
+    clamp_radius: float | None = None,
+    neg_strength: float = 1.0,
 ) -> Relaxation:
-    """Repeat :func:`hopfield_step` until every state moves less than ``tol`` (L2) or
-    ``max_steps`` steps have run.
+    """Repeat the update until every state moves less than ``tol`` (L2) or ``max_steps`` steps
+    have run.
 
-    patterns : (n, dim); states : (dim,) or (q, dim), always returned batched as (q, ...).
-    A state that has settled keeps being updated with the others; it stays where it is up to
-    rounding, and its ``steps`` records the step at which it settled.
+    Without ``negatives`` (None, or shape (0, dim)) and ``clamp_radius`` the update is
+    :func:`hopfield_step`; otherwise it is :func:`repulsive_step` with ``beta_neg``,
+    ``clamp_radius`` and ``neg_strength``. patterns : (n, dim); states : (dim,) or (q, dim),
+    always returned batched as (q, ...). A state that has settled keeps being updated with the
+    others; it stays where it is up to rounding, and its ``steps`` records the step at which it
+    settled.
     """
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     xi = np.atleast_2d(np.asarray(states, dtype=np.float32))
+    if negatives is not None and len(negatives) == 0:
+        negatives = None
+    plain = negatives is None and clamp_radius is None
+    m = 0 if negatives is None else negatives.shape[0]
     q = xi.shape[0]
     steps = np.full(q, max_steps, dtype=np.int64)
     converged = np.zeros(q, dtype=bool)
-    energies = [energy(patterns, xi, beta, sentinel=sentinel)]
+
+    def terms_of(state: np.ndarray) -> EnergyTerms:
+        return energy_terms(
+            patterns,
+            state,
+            beta,
+            negatives=negatives,
+            beta_neg=beta_neg,
+            neg_strength=neg_strength,
+            sentinel=sentinel,
+        )
+
+    terms = [terms_of(xi)]
     weights = np.zeros((q, patterns.shape[0]), dtype=np.float32)
+    neg_weights = np.zeros((q, m), dtype=np.float32)
     for step in range(1, max_steps + 1):
-        new, weights = hopfield_step(patterns, xi, beta, sentinel=sentinel)
+        if plain:
+            new, weights = hopfield_step(patterns, xi, beta, sentinel=sentinel)
+        else:
+            new, weights, neg_weights = repulsive_step(
+                patterns,
+                xi,
+                beta,
+                negatives=negatives,
+                beta_neg=beta_neg,
+                clamp_radius=clamp_radius,
+                neg_strength=neg_strength,
+                sentinel=sentinel,
+            )
         moved = np.linalg.norm(new - xi, axis=1)
         xi = new
-        energies.append(energy(patterns, xi, beta, sentinel=sentinel))
+        terms.append(terms_of(xi))
         settled = (moved < tol) & ~converged
         steps[settled] = step
         converged |= settled
         if converged.all():
             break
-    return Relaxation(xi, weights, steps, converged, np.stack(energies))
+    stacked = EnergyTerms(
+        np.stack([t.attractive for t in terms]),
+        np.stack([t.repulsive for t in terms]),
+        np.stack([t.quadratic for t in terms]),
+    )
+    return Relaxation(
+        states=xi,
+        weights=weights,
+        steps=steps,
+        converged=converged,
+        energies=stacked.total,
+        terms=stacked,
+        negative_weights=neg_weights,
+    )
 
 
 def readout(sims: np.ndarray, beta: float, top_k: int, *, sentinel: bool) -> Readout:

@@ -8,6 +8,7 @@ The facade composes the layers below it: an encoder turns text into unit vectors
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -27,10 +28,11 @@ from .errors import (
     HopfieldMemoryError,
     InvalidInputError,
     InvalidTypeError,
+    RepulsionDisabledError,
 )
 from .gate import AbstainReason, GatePolicy, decide
 from .progress import progress as progress_bar
-from .results import MatchReport, Recall
+from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import Metadata, PatternStore, StoredFact
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,21 @@ class HopfieldMemory:
     cue_cache_size : int
         Encoded cues kept in an LRU cache keyed by (encoder fingerprint, text), so a repeated
         cue is not encoded again (default 1024; 0 disables it).
+    repulsive : bool
+        Allow negative patterns (:meth:`store_negative`), default False. Negatives make a cue
+        that lands on them abstain (``AbstainReason.NEGATIVE_MATCH``), and multi-step answers
+        (``num_steps != 1``) use the repulsive update
+        ``xi_new = clamp(X^T softmax(beta X xi) - neg_strength * Y^T softmax(beta_neg Y xi))``.
+    beta_neg : float
+        Inverse temperature of the repulsive softmax over the negatives (default 6).
+    neg_strength : float
+        Weight of the repulsive term (default 0.1). The seed design's update is
+        ``neg_strength=1``; ``benchmarks/bench_repulsive.py`` measured it to destroy retrieval in
+        most regimes (the repulsive softmax always has mass 1, so a negative pushes as hard as a
+        whole fact however far away it is), while 0.1 never lowered accuracy there.
+    clamp_radius : float or None
+        The repulsive update scales states back to at most this L2 norm (default 1.5); None
+        disables the clamp.
 
     Examples
     --------
@@ -94,6 +111,10 @@ class HopfieldMemory:
         tol: float = 1e-5,
         policy: GatePolicy | None = None,
         cue_cache_size: int = 1024,
+        repulsive: bool = False,
+        beta_neg: float = 6.0,
+        clamp_radius: float | None = 1.5,
+        neg_strength: float = 0.1,
     ) -> None:
         if encoder is None:
             encoder = RandomIndexEncoder(dim=512 if dim is None else dim)
@@ -115,12 +136,22 @@ class HopfieldMemory:
             raise InvalidInputError(f"cue_cache_size must be >= 0, got {cue_cache_size}")
         if policy is not None and not isinstance(policy, GatePolicy):
             raise InvalidTypeError(f"policy must be a GatePolicy, got {type(policy).__name__}")
+        if not isinstance(repulsive, (bool, np.bool_)):
+            raise InvalidTypeError(f"repulsive must be a bool, got {type(repulsive).__name__}")
+        _check_positive_number("beta_neg", beta_neg)
+        _check_positive_number("neg_strength", neg_strength)
+        if clamp_radius is not None:
+            _check_positive_number("clamp_radius", clamp_radius)
         self.encoder = encoder
         self.beta = float(beta)
         self.sentinel = bool(sentinel)
         self.num_steps = num_steps
         self.max_steps = max_steps
         self.tol = float(tol)
+        self.repulsive = bool(repulsive)
+        self.beta_neg = float(beta_neg)
+        self.neg_strength = float(neg_strength)
+        self.clamp_radius = None if clamp_radius is None else float(clamp_radius)
         self._policy = policy if policy is not None else encoder.default_policy
         self._store = PatternStore(encoder.dim)
         self._negatives = PatternStore(encoder.dim)
@@ -131,7 +162,8 @@ class HopfieldMemory:
     def __repr__(self) -> str:
         return (
             f"HopfieldMemory(encoder={self.encoder!r}, facts={len(self)}, beta={self.beta}, "
-            f"sentinel={self.sentinel}, num_steps={self.num_steps})"
+            f"sentinel={self.sentinel}, num_steps={self.num_steps}, repulsive={self.repulsive}, "
+            f"negatives={len(self._negatives)})"
         )
 
     # ----------------------------------------------------------------------------- properties
@@ -315,6 +347,81 @@ class HopfieldMemory:
         with self._lock:
             return self._store.append(vectors, texts, metadata)
 
+    # ------------------------------------------------------------------------------- negatives
+
+    @property
+    def num_negatives(self) -> int:
+        """How many negative patterns are declared."""
+        return len(self._negatives)
+
+    def negatives(self) -> list[StoredFact]:
+        """The declared negative patterns (ids are their own, separate from fact ids)."""
+        with self._lock:
+            return list(self._negatives)
+
+    def store_negative(self, text: str, metadata: Metadata | None = None) -> int:
+        """Declare ``text`` a negative pattern ("never answer this") and return its id.
+
+        A cue that lands on it abstains with ``AbstainReason.NEGATIVE_MATCH``, and multi-step
+        answers are pushed away from it. Raises :class:`RepulsionDisabledError` unless the memory
+        was built with ``repulsive=True``.
+        """
+        return self.store_negative_many([text], None if metadata is None else [metadata])[0]
+
+    def store_negative_many(
+        self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
+    ) -> list[int]:
+        """:meth:`store_negative` for many texts; one bad text stores nothing."""
+        self._require_repulsion("store_negative_many")
+        items = _check_fact_texts(texts)
+        metas = _check_metadata(metadata, len(items))
+        vectors = self._encode(items)
+        with self._lock:
+            return self._negatives.append(vectors, items, metas)
+
+    def forget_negative(self, negative_id: int) -> StoredFact:
+        """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
+        self._require_repulsion("forget_negative")
+        with self._lock:
+            return self._negatives.remove(negative_id)
+
+    def _require_repulsion(self, call: str) -> None:
+        if not self.repulsive:
+            raise RepulsionDisabledError(
+                f"{call}() needs negative patterns, which this memory does not use: it was built "
+                "with repulsive=False. Build it with HopfieldMemory(..., repulsive=True)."
+            )
+
+    def _negative_patterns(self) -> np.ndarray | None:
+        """The negatives (m, dim) when repulsion is on and any are declared, else None."""
+        if not self.repulsive or len(self._negatives) == 0:
+            return None
+        return self._negatives.patterns
+
+    def _relax(
+        self,
+        cues: np.ndarray,
+        max_steps: int,
+        tol: float,
+        *,
+        negatives: bool = True,
+        patterns: np.ndarray | None = None,
+    ) -> kernel.Relaxation:
+        """kernel.relax with this memory's configuration (the repulsive update when on), over
+        ``patterns`` (default: every stored fact)."""
+        return kernel.relax(
+            self._store.patterns if patterns is None else patterns,
+            cues,
+            self.beta,
+            max_steps=max_steps,
+            tol=tol,
+            sentinel=self.sentinel,
+            negatives=self._negative_patterns() if negatives else None,
+            beta_neg=self.beta_neg,
+            clamp_radius=self.clamp_radius if (self.repulsive and negatives) else None,
+            neg_strength=self.neg_strength,
+        )
+
     # ----------------------------------------------------------------------------------- reads
 
     def match_quality_many(
@@ -420,11 +527,8 @@ class HopfieldMemory:
         policy = self._policy
         if min_similarity is not None:
             _check_number("min_similarity", min_similarity)
-            policy = GatePolicy(
-                min_similarity=min_similarity,
-                min_gap=policy.min_gap,
-                max_sentinel_weight=policy.max_sentinel_weight,
-                source=policy.source + "+override",
+            policy = dataclasses.replace(
+                policy, min_similarity=min_similarity, source=policy.source + "+override"
             )
         with self._lock:
             patterns, rows = self._store.patterns, None
@@ -437,15 +541,17 @@ class HopfieldMemory:
             sims = kernel.similarities(patterns, cues[0] if len(cues) == 1 else cues)
             sims = sims.reshape(len(cues), -1)
             max_similarity = sims.max(axis=1)
+            negatives = self._negative_patterns()
+            negative_similarity = (
+                None if negatives is None else kernel.similarities(negatives, cues).max(axis=1)
+            )
             states = cues
             if self.num_steps != 1:
-                relaxed = kernel.relax(
-                    patterns,
+                relaxed = self._relax(
                     cues,
-                    self.beta,
-                    max_steps=self.num_steps or self.max_steps,
-                    tol=self.tol if self.num_steps is None else 0.0,
-                    sentinel=self.sentinel,
+                    self.num_steps or self.max_steps,
+                    self.tol if self.num_steps is None else 0.0,
+                    patterns=patterns,
                 )
                 states = relaxed.states
                 sims = kernel.similarities(patterns, states)
@@ -472,7 +578,7 @@ class HopfieldMemory:
         weights = out.weights
         gap = weights[:, 0] - (weights[:, 1] if weights.shape[1] > 1 else 0.0)
         sentinel_weight = out.sentinel_weight if self.sentinel else None
-        reasons = decide(policy, max_similarity, gap, sentinel_weight)
+        reasons = decide(policy, max_similarity, gap, sentinel_weight, negative_similarity)
         energies = -out.lse / kernel.as_f32(self.beta) + 0.5 * np.einsum("qd,qd->q", states, states)
         return [
             MatchReport(
@@ -485,9 +591,124 @@ class HopfieldMemory:
                 reason=reasons[i],
                 candidates=tuple(candidates[i]),
                 policy=policy,
+                negative_similarity=(
+                    None if negative_similarity is None else float(negative_similarity[i])
+                ),
             )
             for i in range(len(candidates))
         ]
+
+    # ------------------------------------------------------------------------------- diagnosis
+
+    def diagnose(
+        self, cue: str, *, max_steps: int | None = None, tol: float | None = None, top_k: int = 3
+    ) -> Diagnosis:
+        """How the update dynamics behave for ``cue``: steps to converge, converged or not, the
+        energy trajectory and its terms, the final weights' top entries, and a
+        :class:`Recommendation` an agent can act on.
+
+        The numbers are those of :func:`hopfield_memory.kernel.relax` run from the encoded cue
+        with this memory's beta, sentinel and (when ``repulsive=True``) negatives, ``beta_neg``
+        and ``clamp_radius``; ``max_steps`` and ``tol`` default to the memory's own.
+        """
+        return self.diagnose_many([cue], max_steps=max_steps, tol=tol, top_k=top_k)[0]
+
+    def diagnose_many(
+        self,
+        cues: Cues,
+        *,
+        max_steps: int | None = None,
+        tol: float | None = None,
+        top_k: int = 3,
+    ) -> list[Diagnosis]:
+        """:meth:`diagnose` for a batch of cues, relaxed together (one matrix product a step)."""
+        items = _check_cues(cues)
+        if not items:
+            return []
+        return self._diagnose(self._encode_cues(items), max_steps, tol, top_k)
+
+    def diagnose_vectors(
+        self,
+        vectors: np.ndarray,
+        *,
+        max_steps: int | None = None,
+        tol: float | None = None,
+        top_k: int = 3,
+    ) -> list[Diagnosis]:
+        """:meth:`diagnose` for cue vectors of shape (q, dim) or (dim,); rows are scaled to unit
+        norm."""
+        cues = as_unit_rows(np.atleast_2d(vectors), dim=self.dim)
+        return self._diagnose(cues, max_steps, tol, top_k)
+
+    def _diagnose(
+        self, cues: np.ndarray, max_steps: int | None, tol: float | None, top_k: int
+    ) -> list[Diagnosis]:
+        """Diagnoses for encoded cues (q, dim), unit rows (or zeros for empty text)."""
+        steps_cap = self.max_steps if max_steps is None else max_steps
+        _check_positive_int("max_steps", steps_cap)
+        tolerance = self.tol if tol is None else tol
+        if _check_number("tol", tolerance) < 0:
+            raise InvalidInputError(f"tol must be >= 0, got {tolerance!r}")
+        _check_positive_int("top_k", top_k)
+        with self._lock:
+            if len(self._store) == 0:
+                return [_empty_diagnosis() for _ in range(len(cues))]
+            relaxed = self._relax(cues, steps_cap, float(tolerance))
+            negatives = self._negative_patterns()
+            repulsive = negatives is not None
+            baseline = (
+                self._relax(cues, steps_cap, float(tolerance), negatives=False)
+                if repulsive
+                else relaxed
+            )
+            cue_sims = kernel.similarities(self._store.patterns, cues)
+            negative_similarity = (
+                None if negatives is None else kernel.similarities(negatives, cues).max(axis=1)
+            )
+            k = min(top_k, len(self._store))
+            order = np.argsort(-relaxed.weights, axis=1, kind="stable")[:, :k]
+            baseline_best = baseline.weights.argmax(axis=1)
+            out = []
+            for i in range(len(cues)):
+                top = tuple(
+                    Recall(
+                        id=int(self._store.ids[row]),
+                        text=self._store.text_at(row),
+                        weight=float(relaxed.weights[i, row]),
+                        similarity=float(cue_sims[i, row]),
+                        metadata=self._store.metadata_at(row),
+                    )
+                    for row in order[i].tolist()
+                )
+                # trajectory up to (and including) the step at which this cue settled
+                length = int(relaxed.steps[i]) + 1
+                energies = relaxed.energies[:length, i].astype(np.float64)
+                rises = np.diff(energies) > 1e-5 * (1.0 + np.abs(energies[:-1]))
+                terms = relaxed.terms
+                out.append(
+                    _diagnosis(
+                        steps=int(relaxed.steps[i]),
+                        converged=bool(relaxed.converged[i]),
+                        final_confidence=float(relaxed.weights[i].max()),
+                        repulsive=repulsive,
+                        energies=tuple(energies.tolist()),
+                        attractive_energy=tuple(terms.attractive[:length, i].tolist()),
+                        repulsive_energy=tuple(terms.repulsive[:length, i].tolist()),
+                        quadratic_energy=tuple(terms.quadratic[:length, i].tolist()),
+                        energy_rises=int(rises.sum()),
+                        top=top,
+                        baseline_steps=int(baseline.steps[i]),
+                        baseline_converged=bool(baseline.converged[i]),
+                        baseline_top_id=int(self._store.ids[baseline_best[i]]),
+                        max_similarity=float(cue_sims[i].max()),
+                        negative_similarity=(
+                            None if negative_similarity is None else float(negative_similarity[i])
+                        ),
+                        memory_repulsive=self.repulsive,
+                        max_steps=steps_cap,
+                    )
+                )
+            return out
 
     def _empty_report(self, policy: GatePolicy) -> MatchReport:
         return MatchReport(
@@ -582,6 +803,10 @@ class HopfieldMemory:
             "num_steps": self.num_steps,
             "max_steps": self.max_steps,
             "tol": self.tol,
+            "repulsive": self.repulsive,
+            "beta_neg": self.beta_neg,
+            "clamp_radius": self.clamp_radius,
+            "neg_strength": self.neg_strength,
         }
 
 
@@ -612,6 +837,98 @@ def _checked(encoder: Encoder, vectors: np.ndarray, n: int) -> np.ndarray:
     if not np.isfinite(vectors).all():
         raise InvalidInputError(f"encoder {encoder!r} returned NaN or infinity")
     return vectors
+
+
+# ---------------------------------------------------------------------------------- diagnosis
+
+# A state that needs more steps than this is "slow" for the recommendation. Plain retrieval of a
+# well-separated fact settles in 2-3 steps at the default beta (see benchmarks/bench_repulsive.py).
+_SLOW_STEPS = 5
+# Below this final weight the state is a mixture of facts (a metastable state), not one fact.
+_CONFIDENT = 0.9
+
+
+def _diagnosis(*, memory_repulsive: bool, max_steps: int, **fields: Any) -> Diagnosis:
+    """Fill in the recommendation from the measured numbers."""
+    steps, converged = fields["steps"], fields["converged"]
+    confidence, top = fields["final_confidence"], fields["top"]
+    base_steps = fields["baseline_steps"]
+    runner_up = top[1].text if len(top) > 1 else None
+    numbers = f"steps={steps}/{max_steps}, converged={converged}, top weight={confidence:.3f}"
+    slow = (not converged) or steps > _SLOW_STEPS
+    mixed = confidence < _CONFIDENT
+    if fields["repulsive"]:
+        changed = fields["baseline_top_id"] != top[0].id
+        versus = f"{steps} steps with negatives vs {base_steps} without"
+        if not converged and fields["baseline_converged"]:
+            rec = Recommendation.DISABLE_REPULSION
+            advice = f"repulsion keeps the state from settling ({versus}); {numbers}"
+        elif steps < base_steps or changed:
+            rec = Recommendation.KEEP_REPULSION
+            what = "changes the winner" if changed else "converges faster"
+            advice = f"repulsion {what} for this cue ({versus}); {numbers}"
+        elif steps > base_steps:
+            rec = Recommendation.DISABLE_REPULSION
+            advice = f"repulsion costs steps and changes nothing here ({versus}); {numbers}"
+        else:
+            rec = Recommendation.NONE
+            advice = f"repulsion neither helps nor hurts here ({versus}); {numbers}"
+        return Diagnosis(recommendation=rec, advice=advice, **fields)
+    if not slow and not mixed:
+        return Diagnosis(
+            recommendation=Recommendation.NONE,
+            advice=f"the cue settles quickly on one fact; {numbers}",
+            **fields,
+        )
+    if not converged and not mixed:
+        return Diagnosis(
+            recommendation=Recommendation.RAISE_MAX_STEPS,
+            advice=f"the state is still moving toward one fact; raise max_steps; {numbers}",
+            **fields,
+        )
+    # Measured (benchmarks/bench_repulsive.py): repulsion helped only when the negative sits next
+    # to the *wrong* fact, and then that fact can no longer be retrieved; negatives at the
+    # confusion point itself never helped. Say both, and offer the one-step answer.
+    target = f" next to {runner_up!r}" if runner_up else ""
+    cost = "; that fact then stops answering its own cues. Or answer with num_steps=1"
+    if memory_repulsive:
+        rec = Recommendation.STORE_NEGATIVE
+        advice = (
+            f"the state is slow or split between facts; if the runner-up is never the answer, "
+            f"store_negative a text{target}{cost}"
+        )
+    else:
+        rec = Recommendation.ENABLE_REPULSION
+        advice = (
+            "the state is slow or split between facts; if the runner-up is never the answer, "
+            f"build the memory with repulsive=True and store_negative a text{target}{cost}"
+        )
+    return Diagnosis(recommendation=rec, advice=f"{advice}; {numbers}", **fields)
+
+
+def _empty_diagnosis() -> Diagnosis:
+    return Diagnosis(
+        steps=0,
+        converged=False,
+        final_confidence=0.0,
+        repulsive=False,
+        recommendation=Recommendation.STORE_FACTS,
+        advice="the memory holds no facts; store some before diagnosing cues",
+        energies=(),
+        attractive_energy=(),
+        repulsive_energy=(),
+        quadratic_energy=(),
+        energy_rises=0,
+        top=(),
+        baseline_steps=0,
+        baseline_converged=False,
+        baseline_top_id=None,
+        max_similarity=0.0,
+        negative_similarity=None,
+    )
+
+
+# --------------------------------------------------------------------------------- validation
 
 
 def _check_number(name: str, value: object) -> float:
