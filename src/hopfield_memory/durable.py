@@ -110,7 +110,7 @@ class DurableStore:
         self._last_seq = last_seq
         self._timeout = timeout
         self._on_policy = on_policy
-        self._data_version = self._pragma_data_version()
+        self._data_version = -1  # unknown: the first read catches up with the changelog
         self._where = describe(path)
 
     # ----------------------------------------------------------------------------- plumbing
@@ -492,20 +492,30 @@ def _open_on(
 ) -> HopfieldMemory:
     where = describe(target)
     probe = DurableProbe(db, where, timeout)
-    # 1. Read-only look: our format? the namespace there? (nothing written yet)
-    state = probe.run("BEGIN", lambda: _inspect(db, where, namespace))
-    record = state
-    if record is None and not create:
+
+    def load() -> tuple[NamespaceRecord, Rows, Rows, int] | None:
+        """The namespace's record, rows and changelog position from one read snapshot."""
+        rec = _inspect(db, where, namespace)
+        if rec is None:
+            return None
+        facts, negatives = read_all_rows(db, rec, where)
+        seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changelog'").fetchone()
+        return rec, facts, negatives, 0 if seq is None else int(seq[0])
+
+    # 1. Read and check everything before writing anything (a failed open changes nothing).
+    loaded = probe.run("BEGIN", load)
+    if loaded is None and not create:
         raise UnknownNamespaceError(f"{where} holds no namespace {namespace!r} (create=False)")
-    if record is not None:
-        _check_compatible(record, wanted, encoder, params, where)
+    if loaded is not None:
+        _check_compatible(loaded[0], wanted, encoder, params, where)
+        encoder_for(loaded[0].encoder, encoder, where)
     # 2. The file is ours (or empty): switch to WAL and set the sync level.
     mode = probe.retry(lambda: db.execute("PRAGMA journal_mode = WAL").fetchone()[0], "open")
     if str(mode).lower() != "wal":
         raise PersistenceFormatError(f"{where} cannot use WAL journaling (got {mode!r})")
     db.execute(f"PRAGMA synchronous = {DURABILITY[durability]}")
-    # 3. Create the schema / the namespace if needed (another process may race us: IF NOT EXISTS).
-    if record is None:
+    # 3. Create the schema / the namespace if needed (another process may race us).
+    if loaded is None:
         new = NamespaceRecord(
             name=namespace,
             dim=wanted.dim,
@@ -514,18 +524,11 @@ def _open_on(
             parameters=wanted._parameters(),
         )
         probe.run("BEGIN IMMEDIATE", lambda: _create(db, where, new))
-
-    # 4. Load the namespace and the changelog position from one read snapshot.
-    def load() -> tuple[NamespaceRecord, Rows, Rows, int]:
-        rec = _inspect(db, where, namespace)
-        if rec is None:
+        loaded = probe.run("BEGIN", load)
+        if loaded is None:
             raise PersistenceFormatError(f"{where} lost namespace {namespace!r} while opening")
-        facts, negatives = read_all_rows(db, rec, where)
-        seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changelog'").fetchone()
-        return rec, facts, negatives, 0 if seq is None else int(seq[0])
-
-    record, facts, negatives, last_seq = probe.run("BEGIN", load)
-    _check_compatible(record, wanted, encoder, params, where)
+        _check_compatible(loaded[0], wanted, encoder, params, where)
+    record, facts, negatives, last_seq = loaded
     memory = build_memory(cls, record, encoder_for(record.encoder, encoder, where))
     memory.namespace = namespace
     fill_stores(memory, record, facts, negatives)

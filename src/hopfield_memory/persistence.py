@@ -429,11 +429,13 @@ def build_memory(
 ) -> HopfieldMemory:
     """A memory of type ``cls`` with the record's parameters and policy (no facts yet)."""
     try:
-        return cls(encoder, policy=record.policy, **record.parameters)
+        memory = cls(encoder, policy=record.policy, **record.parameters)
     except TypeError as exc:
         raise PersistenceFormatError(
             f"namespace {record.name!r} has parameters this version does not know: {exc}"
         ) from None
+    memory.namespace = record.name
+    return memory
 
 
 # --------------------------------------------------------------------------------- snapshots
