@@ -48,8 +48,8 @@ from .gate import GatePolicy
 from .persistence import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    PAGE_SIZE,
     NamespaceRecord,
-    Rows,
     _row,
     build_memory,
     check_header,
@@ -262,11 +262,7 @@ class DurableStore:
 
     def _reload(self, db: sqlite3.Connection) -> None:
         self._record = self._read_record(db)
-        facts, negatives = read_all_rows(db, self._record, self._where)
-        self._facts.clear()
-        self._negatives.clear()
-        for store, rows in ((self._facts, facts), (self._negatives, negatives)):
-            store.append(rows.vectors, rows.texts, rows.metadata, ids=rows.ids)
+        read_all_rows(db, self._record, self._where, into=(self._facts, self._negatives))
         self._on_policy(self._record.policy)
 
     def _read_record(self, db: sqlite3.Connection) -> NamespaceRecord:
@@ -470,6 +466,7 @@ def open_memory(
         target, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
     )
     try:
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect only in a new, empty file
         return _open_on(
             cls, db, target, wanted, encoder, namespace, create, durability, timeout, params
         )
@@ -493,7 +490,7 @@ def _open_on(
     where = describe(target)
     probe = DurableProbe(db, where, timeout)
 
-    def load() -> tuple[NamespaceRecord, Rows, Rows, int] | None:
+    def load() -> tuple[NamespaceRecord, PatternStore, PatternStore, int] | None:
         """The namespace's record, rows and changelog position from one read snapshot."""
         rec = _inspect(db, where, namespace)
         if rec is None:
@@ -531,7 +528,7 @@ def _open_on(
     record, facts, negatives, last_seq = loaded
     memory = build_memory(cls, record, encoder_for(record.encoder, encoder, where))
     memory.namespace = namespace
-    fill_stores(memory, record, facts, negatives)
+    fill_stores(memory, facts, negatives)
     memory._durable = DurableStore(
         db,
         target,

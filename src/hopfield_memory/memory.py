@@ -316,6 +316,20 @@ class HopfieldMemory:
             raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
         return self._append(rows, items, _check_metadata(metadata, len(items)))
 
+    def _store_exact(
+        self, vectors: np.ndarray, texts: Sequence[str], metadata: Sequence[Metadata | None]
+    ) -> list[int]:
+        """Store rows bit for bit (unit rows from an export of this encoder): no re-scaling."""
+        items = _check_fact_texts(texts)
+        metas = _check_metadata(metadata, len(items))
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        if rows.shape != (len(items), self.dim):
+            raise InvalidInputError(f"vectors must have shape ({len(items)}, {self.dim})")
+        norms = np.linalg.norm(rows, axis=1)
+        if not np.isfinite(rows).all() or not np.all((np.abs(norms - 1) < 1e-3) | (norms == 0)):
+            raise InvalidInputError("vectors must be finite unit (or zero) rows")
+        return self._append(rows, items, metas)
+
     def forget(self, fact_id: int) -> StoredFact:
         """Delete one fact; returns what was deleted. Unknown ids raise :class:`UnknownIdError`."""
         return self.forget_many([fact_id])[0]

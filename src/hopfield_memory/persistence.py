@@ -51,7 +51,7 @@ from .errors import (
     UnknownNamespaceError,
 )
 from .gate import GatePolicy
-from .store import Metadata
+from .store import Metadata, PatternStore
 
 if TYPE_CHECKING:
     from .memory import HopfieldMemory, PathLike
@@ -123,6 +123,7 @@ _REQUIRED_COLUMNS = {
     "changelog": {"seq", "namespace", "op", "first_id", "last_id"},
 }
 _FETCH_CHUNK = 8192
+PAGE_SIZE = 16384  # 384-dim float32 rows (1.6 kB) waste a quarter of 4 kB pages, little of 16 kB
 
 SnapshotNotFoundError = PersistenceNotFoundError  # the name the 2.0 previews used
 
@@ -134,7 +135,7 @@ def row_crc(fact_id: int, namespace: str, text: str, metadata: str, vector: byte
     """CRC-32 of one fact or negative row (length-prefixed fields, so no two rows collide)."""
     ns, tx, md = namespace.encode(), text.encode("utf-8", "surrogatepass"), metadata.encode()
     head = struct.pack("<qIII", fact_id, len(ns), len(tx), len(md))
-    return zlib.crc32(vector, zlib.crc32(md, zlib.crc32(tx, zlib.crc32(ns, zlib.crc32(head)))))
+    return zlib.crc32(vector, zlib.crc32(b"".join((head, ns, tx, md))))
 
 
 def dump_meta(metadata: Metadata) -> str:
@@ -331,29 +332,34 @@ def pick_namespace(
         ) from None
 
 
-def read_rows(
+def iter_rows(
     db: sqlite3.Connection,
     table: str,
     record: NamespaceRecord,
     source: str,
     *,
     id_range: tuple[int, int] | None = None,
+    scan: bool = False,
     verify: bool = True,
-) -> Rows:
-    """Rows of ``table`` in one namespace (optionally ids in ``id_range``), checked, id order."""
+) -> Iterator[Rows]:
+    """Rows of ``table`` in one namespace (optionally ids in ``id_range``), checked, in id order,
+    in chunks. ``scan`` reads the table in rowid order instead of through the namespace index
+    (faster when the namespace holds most of the rows)."""
     if table not in ROW_TABLES:
         raise ValueError(table)
     dim, namespace = record.dim, record.name
-    sql = f"SELECT id, namespace, text, metadata, vector, crc FROM {table} WHERE namespace = ?"
+    hint = " NOT INDEXED" if scan else ""
+    sql = (
+        f"SELECT id, namespace, text, metadata, vector, crc FROM {table}{hint} WHERE namespace = ?"
+    )
     args: tuple[Any, ...] = (namespace,)
     if id_range is not None:
         sql += " AND id BETWEEN ? AND ?"
         args += id_range
     cursor = db.execute(sql + " ORDER BY id", args)
-    out = Rows()
-    chunks: list[np.ndarray] = []
     width = 4 * dim
     while rows := cursor.fetchmany(_FETCH_CHUNK):
+        out = Rows()
         blobs = []
         for fact_id, ns, text, meta, blob, crc in rows:
             if (
@@ -384,27 +390,59 @@ def read_rows(
             out.texts.append(text)
             out.metadata.append(parsed)
             blobs.append(blob)
-        chunks.append(np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim))
-    vectors = np.concatenate(chunks) if chunks else np.empty((0, dim), dtype="<f4")
-    if not np.isfinite(vectors).all():
-        raise PersistenceFormatError(f"{source}: {table} holds vectors with NaN or infinity")
-    out.vectors = vectors.astype(np.float32, copy=False)
+        vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim)
+        if not np.isfinite(vectors).all():
+            raise PersistenceFormatError(f"{source}: {table} holds vectors with NaN or infinity")
+        out.vectors = vectors.astype(np.float32, copy=False)
+        yield out
+
+
+def read_rows(
+    db: sqlite3.Connection,
+    table: str,
+    record: NamespaceRecord,
+    source: str,
+    *,
+    id_range: tuple[int, int] | None = None,
+) -> Rows:
+    """All the chunks of :func:`iter_rows` as one :class:`Rows`."""
+    out = Rows(vectors=np.empty((0, record.dim), dtype=np.float32))
+    chunks = [out.vectors]
+    for chunk in iter_rows(db, table, record, source, id_range=id_range):
+        out.ids += chunk.ids
+        out.texts += chunk.texts
+        out.metadata += chunk.metadata
+        chunks.append(chunk.vectors)
+    out.vectors = np.concatenate(chunks)
     return out
 
 
 def read_all_rows(
-    db: sqlite3.Connection, record: NamespaceRecord, source: str, *, verify: bool = True
-) -> tuple[Rows, Rows]:
-    """Facts and negatives of one namespace, checked against the record's counts."""
-    facts = read_rows(db, "facts", record, source, verify=verify)
-    negatives = read_rows(db, "negatives", record, source, verify=verify)
-    if len(facts) != record.n_facts or len(negatives) != record.n_negatives:
-        raise PersistenceFormatError(
-            f"{source}: namespace {record.name!r} should hold {record.n_facts} facts and "
-            f"{record.n_negatives} negatives, found {len(facts)} and {len(negatives)} "
-            f"(damaged file)"
-        )
-    return facts, negatives
+    db: sqlite3.Connection,
+    record: NamespaceRecord,
+    source: str,
+    *,
+    into: tuple[PatternStore, PatternStore] | None = None,
+    verify: bool = True,
+) -> tuple[PatternStore, PatternStore]:
+    """Facts and negatives of one namespace in pattern stores (new ones, or ``into`` after
+    clearing them), checked against the record's counts."""
+    expected = (record.n_facts, record.n_negatives)
+    stores = into or tuple(PatternStore(record.dim, capacity=n) for n in expected)
+    totals = db.execute("SELECT sum(n_facts), sum(n_negatives) FROM namespaces").fetchone()
+    for store, table, n, total in zip(stores, ROW_TABLES, expected, totals, strict=True):
+        store.clear()
+        store.reserve(n)
+        scan = 3 * n >= (total or 0)
+        for chunk in iter_rows(db, table, record, source, scan=scan, verify=verify):
+            store.append(chunk.vectors, chunk.texts, chunk.metadata, ids=chunk.ids)
+        if len(store) != n:
+            raise PersistenceFormatError(
+                f"{source}: namespace {record.name!r} should hold {n} {table}, found "
+                f"{len(store)} (damaged file)"
+            )
+        store.next_id = max(store.next_id, record.next_id)
+    return stores[0], stores[1]
 
 
 def encoder_for(spec: EncoderSpec, encoder: Encoder | None, source: str) -> Encoder:
@@ -460,6 +498,7 @@ def save_snapshot(memory: HopfieldMemory, path: PathLike) -> None:
     try:
         _unlink_temp(tmp)
         with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as db:
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode = DELETE")
             db.execute("BEGIN")
             create_schema(db)
@@ -543,17 +582,15 @@ def load_snapshot(
     except sqlite3.DatabaseError as exc:
         raise PersistenceFormatError(f"{where} is damaged or not a memory file: {exc}") from None
     memory = build_memory(cls, record, encoder)
-    fill_stores(memory, record, facts, negatives)
+    fill_stores(memory, facts, negatives)
     return memory
 
 
-def fill_stores(
-    memory: HopfieldMemory, record: NamespaceRecord, facts: Rows, negatives: Rows
-) -> None:
-    """Put rows read from a file into the memory's (empty) pattern stores."""
-    for store, rows in ((memory._store, facts), (memory._negatives, negatives)):
-        store.append(rows.vectors, rows.texts, rows.metadata, ids=rows.ids)
-        store.next_id = max(store.next_id, record.next_id)
+def fill_stores(memory: HopfieldMemory, facts: PatternStore, negatives: PatternStore) -> None:
+    """Give a freshly built memory the pattern stores read from a file."""
+    if facts.dim != memory.dim or negatives.dim != memory.dim:
+        raise PersistenceFormatError(f"stored rows have dim {facts.dim}, the memory {memory.dim}")
+    memory._store, memory._negatives = facts, negatives
 
 
 # ------------------------------------------------------------------------- 1.0 JSON import
@@ -734,12 +771,12 @@ def import_jsonl(
             )
         try:
             matrix = np.asarray(vecs, dtype=np.float64).reshape(len(texts), memory.dim)
-            matrix = as_unit_rows(matrix, dim=memory.dim)
+            as_unit_rows(matrix, dim=memory.dim)  # shape and finiteness, clear errors
         except (ValueError, TypeError) as exc:
             raise PersistenceFormatError(f"{where} has unusable vectors: {exc}") from None
         for start in range(0, len(texts), batch_size):
             end = start + batch_size
-            ids += memory.store_vectors(matrix[start:end], texts[start:end], metas[start:end])
+            ids += memory._store_exact(matrix[start:end], texts[start:end], metas[start:end])
     else:
         for start in range(0, len(texts), batch_size):
             end = start + batch_size
