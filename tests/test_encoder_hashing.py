@@ -83,3 +83,12 @@ def test_large_batches_equal_single_encodes() -> None:
     batch = enc.encode_batch(texts)
     for i in (0, 4095, 4096, 4999):
         np.testing.assert_allclose(batch[i], enc.encode(texts[i]), atol=1e-6)
+
+
+def test_one_text_encodes_to_the_same_bits_alone_or_in_a_batch() -> None:
+    enc = RandomIndexEncoder(dim=64)
+    texts = [f"run {i} batch item word{i * 13}" for i in range(40)] + ["", "Zürich café"]
+    batch = enc.encode_batch(texts)
+    for i, text in enumerate(texts):
+        assert enc.encode(text).tobytes() == batch[i].tobytes()
+        assert enc.encode_batch([text])[0].tobytes() == batch[i].tobytes()

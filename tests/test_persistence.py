@@ -18,7 +18,7 @@ from hopfield_memory import (
     PersistenceFormatError,
     RandomIndexEncoder,
 )
-from hopfield_memory.persistence import SnapshotNotFoundError
+from hopfield_memory.persistence import SnapshotNotFoundError, row_crc
 
 
 def observable(mem: HopfieldMemory) -> tuple:
@@ -110,7 +110,7 @@ def _corrupt(path: Path, sql: str) -> None:
         (lambda p: _corrupt(p, "UPDATE meta SET value='\"other\"' WHERE key='format'"), "not a"),
         (lambda p: _corrupt(p, "DROP TABLE meta"), "not a hopfield-memory"),
         (lambda p: _corrupt(p, "UPDATE facts SET vector=x'00' WHERE id=0"), "wrong size"),
-        (lambda p: _corrupt(p, "UPDATE meta SET value='64' WHERE key='dim'"), "dim"),
+        (lambda p: _corrupt(p, "UPDATE namespaces SET dim=64"), "mismatched dimension"),
     ],
 )
 def test_bad_files_raise_format_errors_and_stay_untouched(
@@ -131,7 +131,11 @@ def test_nan_vectors_in_file_are_refused(mem: HopfieldMemory, tmp_path: Path) ->
     mem.save(path)
     nan_blob = np.full(mem.dim, np.nan, dtype="<f4").tobytes()
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE facts SET vector=? WHERE id=1", (nan_blob,))
+        ns, text, meta = db.execute(
+            "SELECT namespace, text, metadata FROM facts WHERE id=1"
+        ).fetchone()
+        crc = row_crc(1, ns, text, meta, nan_blob)  # a consistent row, so the NaN check must act
+        db.execute("UPDATE facts SET vector=?, crc=? WHERE id=1", (nan_blob, crc))
     with pytest.raises(PersistenceFormatError, match="NaN"):
         HopfieldMemory.load(path)
 

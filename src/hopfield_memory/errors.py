@@ -67,6 +67,22 @@ class PersistenceFormatError(HopfieldMemoryError, ValueError):
     """A file is not a memory this version can read (truncated, wrong magic, newer version...)."""
 
 
+class PersistenceNotFoundError(HopfieldMemoryError, FileNotFoundError):
+    """A memory file (snapshot or durable store) does not exist where it was looked for."""
+
+
+class UnknownNamespaceError(HopfieldMemoryError, LookupError):
+    """A namespace that the memory file does not hold (and may not create)."""
+
+
+class StoreBusyError(HopfieldMemoryError, TimeoutError):
+    """Another process held the durable store's write lock for longer than the timeout."""
+
+
+class MemoryClosedError(HopfieldMemoryError, ValueError):
+    """A call on a durable memory after :meth:`~hopfield_memory.HopfieldMemory.close`."""
+
+
 def missing_extra(package: str, extra: str) -> MissingExtraError:
     """Build the error raised when ``package`` is needed but the ``extra`` is not installed."""
     return MissingExtraError(

@@ -16,7 +16,8 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from .gate import AbstainReason, GatePolicy, decide
 from .progress import progress as progress_bar
 from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import Metadata, PatternStore, StoredFact
+
+if TYPE_CHECKING:
+    from .durable import DurableStore
 
 logger = logging.getLogger(__name__)
 
@@ -158,13 +162,112 @@ class HopfieldMemory:
         self._lock = threading.RLock()
         self.cue_cache_size = cue_cache_size
         self._cue_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self.namespace = "default"
+        self._durable: DurableStore | None = None
 
     def __repr__(self) -> str:
+        where = ""
+        if self._durable is not None:
+            where = f", path={str(self._durable.path)!r}, namespace={self.namespace!r}"
+            if self._durable.closed:
+                where += ", closed"
         return (
-            f"HopfieldMemory(encoder={self.encoder!r}, facts={len(self)}, beta={self.beta}, "
-            f"sentinel={self.sentinel}, num_steps={self.num_steps}, repulsive={self.repulsive}, "
-            f"negatives={len(self._negatives)})"
+            f"HopfieldMemory(encoder={self.encoder!r}, facts={len(self._store)}, "
+            f"beta={self.beta}, sentinel={self.sentinel}, num_steps={self.num_steps}, "
+            f"repulsive={self.repulsive}, negatives={len(self._negatives)}{where})"
         )
+
+    # ------------------------------------------------------------------------- durable store
+
+    @classmethod
+    def open(
+        cls,
+        path: PathLike,
+        *,
+        encoder: Encoder | None = None,
+        namespace: str = "default",
+        create: bool = True,
+        durability: str = "full",
+        timeout: float = 60.0,
+        **params: Any,
+    ) -> HopfieldMemory:
+        """Open a memory bound to the SQLite file at ``path`` (created if missing).
+
+        Every ``store``/``store_many``/``store_vectors``/``forget``/``update``/``clear`` and
+        policy change is committed to the file before the call returns (only the new rows are
+        written), and every read first picks up what other handles or processes committed.
+        Several processes may open the same path; ``namespace`` selects one of several isolated
+        memories in the file (each with its own facts, encoder, gate policy and parameters).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The database file (``-wal``/``-shm`` files appear beside it while it is open).
+        encoder : Encoder, optional
+            For a new namespace, as in the constructor. For an existing one it must have the
+            stored fingerprint; when omitted the stored hashing encoder is rebuilt.
+        namespace : str
+            Which memory in the file ("default").
+        create : bool
+            Create the file and/or the namespace when missing (default True).
+        durability : {"full", "normal"}
+            "full" (default): SQLite ``synchronous=FULL``, an acknowledged write survives a
+            killed process and a power cut. "normal": survives a killed process; a power cut
+            may lose the last commits, but each commit skips an fsync.
+        timeout : float
+            Seconds to keep retrying while another process holds the write lock, before
+            :class:`~hopfield_memory.errors.StoreBusyError`.
+        **params
+            Constructor keywords (``dim``, ``beta``, ``policy``...) for a new namespace. For an
+            existing namespace the stored values are used; a different value raises.
+
+        Use it as a context manager, or call :meth:`close`.
+        """
+        from .durable import open_memory
+
+        return open_memory(
+            cls,
+            path,
+            encoder=encoder,
+            namespace=namespace,
+            create=create,
+            durability=durability,
+            timeout=timeout,
+            params=params,
+        )
+
+    @property
+    def path(self) -> str | None:
+        """The durable file this memory is bound to, or None for an in-RAM memory."""
+        return None if self._durable is None else str(self._durable.path)
+
+    def close(self) -> None:
+        """Release the durable file (no-op for an in-RAM memory). Later calls raise
+        :class:`~hopfield_memory.errors.MemoryClosedError`."""
+        with self._lock:
+            if self._durable is not None:
+                self._durable.close()
+
+    def __enter__(self) -> HopfieldMemory:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def refresh(self) -> None:
+        """Pick up what other processes committed to the durable file (reads do this anyway)."""
+        with self._lock:
+            self._sync()
+
+    def _sync(self) -> None:
+        """Call with the lock held: bring RAM up to date with the durable file, if any."""
+        if self._durable is not None:
+            self._durable.refresh()
 
     # ----------------------------------------------------------------------------- properties
 
@@ -176,29 +279,42 @@ class HopfieldMemory:
     @property
     def policy(self) -> GatePolicy:
         """The abstention thresholds in force."""
-        return self._policy
+        with self._lock:
+            self._sync()
+            return self._policy
 
     @policy.setter
     def policy(self, policy: GatePolicy) -> None:
         if not isinstance(policy, GatePolicy):
             raise InvalidTypeError(f"policy must be a GatePolicy, got {type(policy).__name__}")
+        with self._lock:
+            if self._durable is not None:
+                self._durable.set_policy(policy)
+            self._policy = policy
+
+    def _set_policy_local(self, policy: GatePolicy) -> None:
         self._policy = policy
 
     @property
     def num_facts(self) -> int:
         """How many facts are stored."""
-        return len(self._store)
+        return len(self)
 
     def __len__(self) -> int:
-        return len(self._store)
+        with self._lock:
+            self._sync()
+            return len(self._store)
 
     def __iter__(self) -> Iterator[StoredFact]:
         """Stored facts in the order they were stored."""
         with self._lock:
+            self._sync()
             return iter(list(self._store))
 
     def __contains__(self, fact_id: object) -> bool:
-        return fact_id in self._store
+        with self._lock:
+            self._sync()
+            return fact_id in self._store
 
     def all_facts(self) -> list[str]:
         """Texts of all stored facts, in the order they were stored."""
@@ -207,6 +323,7 @@ class HopfieldMemory:
     def get(self, fact_id: int) -> StoredFact:
         """The fact with ``fact_id``; raises :class:`UnknownIdError` if there is none."""
         with self._lock:
+            self._sync()
             return self._store.get(fact_id)
 
     # ---------------------------------------------------------------------------------- writes
@@ -251,19 +368,35 @@ class HopfieldMemory:
             raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
         return self._append(rows, items, _check_metadata(metadata, len(items)))
 
+    def _store_exact(
+        self, vectors: np.ndarray, texts: Sequence[str], metadata: Sequence[Metadata | None]
+    ) -> list[int]:
+        """Store rows bit for bit (unit rows from an export of this encoder): no re-scaling."""
+        items = _check_fact_texts(texts)
+        metas = _check_metadata(metadata, len(items))
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        if rows.shape != (len(items), self.dim):
+            raise InvalidInputError(f"vectors must have shape ({len(items)}, {self.dim})")
+        norms = np.linalg.norm(rows, axis=1)
+        if not np.isfinite(rows).all() or not np.all((np.abs(norms - 1) < 1e-3) | (norms == 0)):
+            raise InvalidInputError("vectors must be finite unit (or zero) rows")
+        return self._append(rows, items, metas)
+
     def forget(self, fact_id: int) -> StoredFact:
         """Delete one fact; returns what was deleted. Unknown ids raise :class:`UnknownIdError`."""
-        with self._lock:
-            return self._store.remove(fact_id)
+        return self.forget_many([fact_id])[0]
 
     def forget_many(self, fact_ids: Sequence[int]) -> list[StoredFact]:
         """Delete several facts; if any id is unknown (or repeated), nothing is deleted."""
         ids = list(fact_ids)
         with self._lock:
+            self._sync()
             for fact_id in ids:
                 self._store.row(fact_id)
             if len(set(ids)) != len(ids):
                 raise InvalidInputError("fact_ids contains the same id more than once")
+            if self._durable is not None:
+                return self._durable.delete(ids)
             return [self._store.remove(fact_id) for fact_id in ids]
 
     def update(self, fact_id: int, text: str, metadata: Metadata | None = None) -> None:
@@ -272,6 +405,9 @@ class HopfieldMemory:
         new_meta = None if metadata is None else _check_metadata([metadata], 1)[0]
         vector = self._encode([item])[0]
         with self._lock:
+            if self._durable is not None:
+                self._durable.update(fact_id, vector, item, new_meta)
+                return
             current = self._store.get(fact_id)
             self._store.replace(
                 fact_id, vector, item, current.metadata if new_meta is None else new_meta
@@ -280,6 +416,9 @@ class HopfieldMemory:
     def clear(self) -> None:
         """Forget every fact."""
         with self._lock:
+            if self._durable is not None:
+                self._durable.clear()
+                return
             self._store.clear()
 
     def reencode(self, encoder: Encoder, *, progress: bool | None = None) -> None:
@@ -291,6 +430,12 @@ class HopfieldMemory:
         """
         if not isinstance(encoder, Encoder):
             raise InvalidTypeError(f"encoder must follow the Encoder protocol, got {encoder!r}")
+        if self._durable is not None:
+            raise InvalidInputError(
+                "reencode() changes an in-RAM memory; a durable namespace keeps the encoder it "
+                "was created with. Move it instead: export_jsonl(path), then import_jsonl(path) "
+                "into a namespace opened with the new encoder."
+            )
         with self._lock:
             facts = _reencoded(self._store, encoder, self._encode, progress)
             negatives = _reencoded(self._negatives, encoder, self._encode, progress)
@@ -345,6 +490,8 @@ class HopfieldMemory:
 
     def _append(self, vectors: np.ndarray, texts: list[str], metadata: list[Metadata]) -> list[int]:
         with self._lock:
+            if self._durable is not None:
+                return self._durable.insert(vectors, texts, metadata)
             return self._store.append(vectors, texts, metadata)
 
     # ------------------------------------------------------------------------------- negatives
@@ -352,11 +499,12 @@ class HopfieldMemory:
     @property
     def num_negatives(self) -> int:
         """How many negative patterns are declared."""
-        return len(self._negatives)
+        return len(self.negatives())
 
     def negatives(self) -> list[StoredFact]:
         """The declared negative patterns (ids are their own, separate from fact ids)."""
         with self._lock:
+            self._sync()
             return list(self._negatives)
 
     def store_negative(self, text: str, metadata: Metadata | None = None) -> int:
@@ -377,12 +525,16 @@ class HopfieldMemory:
         metas = _check_metadata(metadata, len(items))
         vectors = self._encode(items)
         with self._lock:
+            if self._durable is not None:
+                return self._durable.insert(vectors, items, metas, negative=True)
             return self._negatives.append(vectors, items, metas)
 
     def forget_negative(self, negative_id: int) -> StoredFact:
         """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
         self._require_repulsion("forget_negative")
         with self._lock:
+            if self._durable is not None:
+                return self._durable.delete([negative_id], negative=True)[0]
             return self._negatives.remove(negative_id)
 
     def _require_repulsion(self, call: str) -> None:
@@ -531,6 +683,7 @@ class HopfieldMemory:
                 policy, min_similarity=min_similarity, source=policy.source + "+override"
             )
         with self._lock:
+            self._sync()
             patterns, rows = self._store.patterns, None
             if exclude:
                 keep = np.ones(len(patterns), dtype=bool)
@@ -651,6 +804,7 @@ class HopfieldMemory:
             raise InvalidInputError(f"tol must be >= 0, got {tolerance!r}")
         _check_positive_int("top_k", top_k)
         with self._lock:
+            self._sync()
             if len(self._store) == 0:
                 return [_empty_diagnosis() for _ in range(len(cues))]
             relaxed = self._relax(cues, steps_cap, float(tolerance))
@@ -778,22 +932,59 @@ class HopfieldMemory:
     # ----------------------------------------------------------------------------- persistence
 
     def save(self, path: PathLike) -> None:
-        """Write a snapshot of the memory to ``path`` atomically (see :mod:`.persistence`)."""
+        """Write a snapshot of the memory to ``path`` atomically (see :mod:`.persistence`).
+
+        The snapshot is a compacted file in the durable format holding this memory's namespace:
+        :meth:`load` reads it into RAM, :meth:`open` binds to it.
+        """
         from .persistence import save_snapshot
 
         with self._lock:
+            self._sync()
+            if self._durable is not None and _same_file(path, self._durable.path):
+                raise InvalidInputError(
+                    f"{str(path)!r} is the durable file this memory is bound to; it is always "
+                    f"up to date. Save the snapshot to another path."
+                )
             save_snapshot(self, path)
 
     @classmethod
-    def load(cls, path: PathLike, encoder: Encoder | None = None) -> HopfieldMemory:
-        """Read a snapshot written by :meth:`save`.
+    def load(
+        cls, path: PathLike, encoder: Encoder | None = None, *, namespace: str | None = None
+    ) -> HopfieldMemory:
+        """Read a memory file into RAM (the result is not bound to the file).
 
+        ``path`` may be a snapshot written by :meth:`save`, a durable file of :meth:`open` (read
+        as it is now) or a JSON file written by mhn-ai-agent-memory 1.0 (imported: see
+        :func:`~hopfield_memory.persistence.load_legacy_json` for what carries over).
         ``encoder`` must have the fingerprint the memory was saved with; when omitted, the
-        saved encoder is rebuilt if it is the built-in hashing encoder.
+        saved encoder is rebuilt if it is the built-in hashing encoder. ``namespace`` picks one
+        memory of a file with several (default: "default", or the only one).
         """
         from .persistence import load_snapshot
 
-        return load_snapshot(cls, path, encoder)
+        return load_snapshot(cls, path, encoder, namespace)
+
+    def export_jsonl(self, path: PathLike, *, vectors: bool = False) -> int:
+        """Write facts (text, metadata, and vectors if asked) as JSON Lines; returns the count.
+
+        See :func:`~hopfield_memory.persistence.export_jsonl`.
+        """
+        from .persistence import export_jsonl
+
+        with self._lock:
+            return export_jsonl(self, path, vectors=vectors)
+
+    def import_jsonl(self, path: PathLike, *, use_vectors: bool | None = None) -> list[int]:
+        """Store the facts of a JSON Lines export; returns their new ids.
+
+        Vectors in the file are reused only when its encoder fingerprint matches (or
+        ``use_vectors=True``); otherwise the texts are encoded again.
+        See :func:`~hopfield_memory.persistence.import_jsonl`.
+        """
+        from .persistence import import_jsonl
+
+        return import_jsonl(self, path, use_vectors=use_vectors)
 
     def _parameters(self) -> dict[str, Any]:
         """Constructor parameters as JSON-ready data (for snapshots)."""
@@ -929,6 +1120,13 @@ def _empty_diagnosis() -> Diagnosis:
 
 
 # --------------------------------------------------------------------------------- validation
+
+
+def _same_file(a: PathLike, b: PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _check_number(name: str, value: object) -> float:

@@ -158,6 +158,10 @@ class PatternStore:
         self._metadata.clear()
         self._row_of.clear()
 
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` rows in total (e.g. before appending a known number)."""
+        self._reserve(rows)
+
     def _reserve(self, rows: int) -> None:
         """Grow the matrix geometrically so that it holds at least ``rows`` rows."""
         if rows <= len(self._matrix):

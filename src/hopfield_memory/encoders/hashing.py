@@ -106,11 +106,7 @@ class RandomIndexEncoder:
             return np.zeros(self._dim, dtype=np.float32)
         cols = np.concatenate([c for c, _ in features])
         vals = np.concatenate([v for _, v in features])
-        vector = np.bincount(cols, weights=vals, minlength=self._dim).astype(np.float32)
-        norm = np.sqrt(vector @ vector)
-        if norm > 0:
-            vector /= norm
-        return vector
+        return _unit_rows(np.bincount(cols, weights=vals, minlength=self._dim)[None, :])[0]
 
     def _encode_chunk(self, texts: list[str]) -> np.ndarray:
         """Sum each text's word features with one bincount, then normalise the rows."""
@@ -130,10 +126,7 @@ class RandomIndexEncoder:
         flat = np.repeat(np.asarray(rows, dtype=np.int64) * dim, lengths)
         flat += np.concatenate(cols)
         summed = np.bincount(flat, weights=np.concatenate(vals), minlength=n * dim)
-        matrix = summed.reshape(n, dim).astype(np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        np.divide(matrix, norms, out=matrix, where=norms > 0)
-        return matrix
+        return _unit_rows(summed.reshape(n, dim))
 
     def _word_features(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """Coordinates (int64) and signed weights (float64) of one word, cached."""
@@ -158,3 +151,11 @@ class RandomIndexEncoder:
             self._words.clear()
         self._words[word] = (cols, vals)
         return cols, vals
+
+
+def _unit_rows(summed: np.ndarray) -> np.ndarray:
+    """float64 sums (n, dim) to float32 unit rows, row by row the same way for any n (so one
+    text encodes to the same bits alone or in a batch); zero rows stay zero."""
+    norms = np.sqrt(np.einsum("nd,nd->n", summed, summed))[:, None]
+    np.divide(summed, norms, out=summed, where=norms > 0)
+    return summed.astype(np.float32)
