@@ -62,10 +62,12 @@ class ConflictResult:
 
     @property
     def contradictions(self) -> tuple[Conflict, ...]:
+        """The stored facts the new one contradicts."""
         return tuple(c for c in self.conflicts if c.kind == "contradiction")
 
     @property
     def duplicates(self) -> tuple[Conflict, ...]:
+        """The stored facts that already say what the new one says."""
         return tuple(c for c in self.conflicts if c.kind == "duplicate")
 
     @property
@@ -80,6 +82,7 @@ class ConflictResult:
 
     @property
     def explanation(self) -> str:
+        """One line per clash, for people reading a log."""
         if not self.conflicts:
             return f"{self.new_fact!r}: no contradiction or duplicate found"
         lines = [f"{self.new_fact!r}:"]

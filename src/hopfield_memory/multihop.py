@@ -37,6 +37,7 @@ class Chain:
 
     @property
     def texts(self) -> list[str]:
+        """The texts of the hops, in order."""
         return [hop.text for hop in self.hops]
 
 

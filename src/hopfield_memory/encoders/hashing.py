@@ -65,10 +65,12 @@ class RandomIndexEncoder:
 
     @property
     def dim(self) -> int:
+        """Length of every vector."""
         return self._dim
 
     @property
     def spec(self) -> EncoderSpec:
+        """Backend "hashing", the feature recipe and its version, dim and seed."""
         return EncoderSpec(
             backend="hashing",
             model="words+char3",
@@ -79,6 +81,7 @@ class RandomIndexEncoder:
 
     @property
     def default_policy(self) -> GatePolicy:
+        """min_similarity 0.3: sentences that share no content word mostly score below 0.1."""
         return GatePolicy(
             min_similarity=0.3, min_gap=0.01, max_sentinel_weight=0.5, source="default:hashing"
         )

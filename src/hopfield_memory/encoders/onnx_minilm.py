@@ -143,10 +143,12 @@ class OnnxMiniLMEncoder:
 
     @property
     def dim(self) -> int:
+        """384, without loading the model."""
         return DIM
 
     @property
     def spec(self) -> EncoderSpec:
+        """Backend "onnx", the int8 MiniLM export's identity, dim and pooling recipe."""
         return EncoderSpec(
             backend="onnx",
             model=MODEL_ID,
