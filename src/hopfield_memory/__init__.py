@@ -20,8 +20,10 @@ from .errors import (
 )
 from .gate import AbstainReason, GatePolicy
 from .memory import EmptyMemoryError, HopfieldMemory
+from .presets import large_memory, massive_memory, medium_memory, small_memory
 from .results import MatchReport, Recall
 from .store import StoredFact
+from .tiered import TieredMemory
 
 __version__ = "2.0.0.dev0"
 
@@ -43,6 +45,11 @@ __all__ = [
     "RandomIndexEncoder",
     "Recall",
     "StoredFact",
+    "TieredMemory",
     "UnknownIdError",
     "__version__",
+    "large_memory",
+    "massive_memory",
+    "medium_memory",
+    "small_memory",
 ]
