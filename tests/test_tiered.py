@@ -205,7 +205,7 @@ def test_presets_build_with_documented_settings(tmp_path: Path) -> None:
     assert large.path == tmp_path / "large" and not (tmp_path / "large").exists()  # no I/O yet
     massive = massive_memory()
     assert massive.max_hot == 4096 and massive.cold_tier.kind == "faiss-ivf"
-    assert massive.cold_tier.config()["nlist"] == 4096
+    assert massive.cold_tier.config()["nlist"] == 2048
     assert massive.path is None  # in memory when no path is given
     large.store_many(FACTS)
     assert large.query_or_none("Eiffel Tower Paris") == FACTS[0]

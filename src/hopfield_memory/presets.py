@@ -8,14 +8,15 @@ preset             returns           defaults                                   
 ``large_memory``   TieredMemory      dim 512, max_hot 10,000, cold ``faiss-flat`` (exact  ~100k
                                      FAISS), cold_top_k 32
 ``massive_memory`` TieredMemory      dim 384, max_hot 4,096, cold ``faiss-ivf`` (IVF,    ~1M+
-                                     8-bit codes, nlist 4096, nprobe 16, exact re-score),
+                                     8-bit codes, nlist 2048, nprobe 32, exact re-score),
                                      cold_top_k 32
 =================  ================  ===================================================  ======
 
-Every preset takes an ``encoder`` (its ``dim`` then wins) and, for the tiered ones, a ``path``:
-the directory :meth:`TieredMemory.save` writes to. Without a path the memory lives in RAM only;
-no preset ever writes to a shared temporary folder. ``large_memory`` and ``massive_memory`` need
-``pip install 'mhn-ai-agent-memory[scale]'`` and raise MissingExtraError without it.
+Every preset takes an ``encoder`` (or ``dim=`` for the default one), any constructor option to
+override and, for the tiered ones, a ``path``: the directory :meth:`TieredMemory.save` writes
+to. Without a path the memory lives in RAM only; no preset ever writes to a shared temporary
+folder. ``large_memory`` and ``massive_memory`` need ``pip install 'mhn-ai-agent-memory[scale]'``
+and raise MissingExtraError without it.
 """
 
 from __future__ import annotations
@@ -34,17 +35,17 @@ MASSIVE_CAPACITY = 1_000_000
 
 LARGE_MAX_HOT = 10_000
 MASSIVE_MAX_HOT = 4_096
-MASSIVE_IVF = {"nlist": 4096, "nprobe": 16}
+MASSIVE_IVF = {"nlist": 2048, "nprobe": 32}
 
 
 def small_memory(encoder: Encoder | None = None, **options: Any) -> HopfieldMemory:
     """A flat memory for tools and single-task agents (about 100 facts)."""
-    return HopfieldMemory(encoder or RandomIndexEncoder(dim=256), **{"beta": 20.0, **options})
+    return HopfieldMemory(_encoder(encoder, options, 256), **{"beta": 20.0, **options})
 
 
 def medium_memory(encoder: Encoder | None = None, **options: Any) -> HopfieldMemory:
     """A flat memory for conversational agents and sessions (about 10,000 facts)."""
-    return HopfieldMemory(encoder or RandomIndexEncoder(dim=512), **{"beta": 20.0, **options})
+    return HopfieldMemory(_encoder(encoder, options, 512), **{"beta": 20.0, **options})
 
 
 def large_memory(
@@ -57,8 +58,7 @@ def large_memory(
         "cold": "faiss-flat",
         "cold_top_k": 32,
     }
-    encoder = encoder or RandomIndexEncoder(dim=512)
-    return TieredMemory(encoder, path=path, **{**defaults, **options})
+    return TieredMemory(_encoder(encoder, options, 512), path=path, **{**defaults, **options})
 
 
 def massive_memory(
@@ -66,7 +66,7 @@ def massive_memory(
 ) -> TieredMemory:
     """Hot layer of 4,096 facts over an IVF cold tier (a million facts and more).
 
-    The IVF index trains once the cold tier holds ``40 * nlist`` vectors (163,840); before that
+    The IVF index trains once the cold tier holds ``40 * nlist`` vectors (81,920); before that
     the cold tier searches exactly.
     """
     defaults: dict[str, Any] = {
@@ -76,5 +76,11 @@ def massive_memory(
         "cold_options": dict(MASSIVE_IVF),
         "cold_top_k": 32,
     }
-    encoder = encoder or RandomIndexEncoder(dim=384)
-    return TieredMemory(encoder, path=path, **{**defaults, **options})
+    return TieredMemory(_encoder(encoder, options, 384), path=path, **{**defaults, **options})
+
+
+def _encoder(encoder: Encoder | None, options: dict[str, Any], dim: int) -> Encoder:
+    """The encoder given, or the hashing encoder of ``options.pop("dim")`` (else ``dim``)."""
+    if encoder is not None:
+        return encoder
+    return RandomIndexEncoder(dim=int(options.pop("dim", dim)))
