@@ -34,8 +34,10 @@ from .errors import (
 from .gate import AbstainReason, GatePolicy
 from .memory import EmptyMemoryError, HopfieldMemory
 from .multihop import Chain, chain_query, chain_query_with_confidence, chain_recall
+from .presets import large_memory, massive_memory, medium_memory, small_memory
 from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import StoredFact
+from .tiered import TieredMemory
 
 __version__ = "2.0.0.dev0"
 
@@ -70,11 +72,16 @@ __all__ = [
     "RepulsionDisabledError",
     "SentenceTransformerEncoder",
     "StoredFact",
+    "TieredMemory",
     "UnknownIdError",
     "__version__",
     "chain_query",
     "chain_query_with_confidence",
     "chain_recall",
     "check_and_store",
+    "large_memory",
+    "massive_memory",
+    "medium_memory",
     "minilm_path",
+    "small_memory",
 ]

@@ -391,7 +391,7 @@ def readout(sims: np.ndarray, beta: float, top_k: int, *, sentinel: bool) -> Rea
     """
     q, n = sims.shape
     k = min(top_k, n)
-    indices = _top_indices(sims, k)
+    indices = top_indices(sims, k)
     top_sims = np.take_along_axis(sims, indices, axis=1)
     b = as_f32(beta)
     shift = b * top_sims[:, 0]
@@ -421,10 +421,10 @@ def _shift(logits: np.ndarray, sentinel: bool) -> np.ndarray:
     return np.asarray(shift)
 
 
-def _top_indices(sims: np.ndarray, k: int) -> np.ndarray:
+def top_indices(sims: np.ndarray, k: int) -> np.ndarray:
     """Indices (q, k) of the k largest entries per row of ``sims`` (q, n), best first.
 
-    Ties go to the lower index, so the answer is deterministic.
+    Ties go to the lower index, so the answer is deterministic. ``sims`` is restored afterwards.
     """
     q = sims.shape[0]
     if k <= _ARGMAX_TOP_K_LIMIT:

@@ -356,17 +356,56 @@ class HopfieldMemory:
         vectors: np.ndarray,
         texts: Sequence[str],
         metadata: Sequence[Metadata | None] | None = None,
+        *,
+        ids: Sequence[int] | None = None,
     ) -> list[int]:
         """Store facts whose vectors were computed elsewhere.
 
         vectors : array-like of shape (n, dim) or (dim,), finite; rows are scaled to unit norm.
         texts : the n texts the vectors stand for.
+        ids : optional ids for the facts (non-negative, unique, not held), for facts that move
+            here from elsewhere with their id (a tier of :class:`TieredMemory`); new facts get
+            fresh ids, which keep counting up past every id ever held.
         """
         items = _check_fact_texts(texts)
         rows = as_unit_rows(np.atleast_2d(np.asarray(vectors)), dim=self.dim)
         if len(rows) != len(items):
             raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
-        return self._append(rows, items, _check_metadata(metadata, len(items)))
+        metas = _check_metadata(metadata, len(items))
+        if ids is None:
+            return self._append(rows, items, metas)
+        if self._durable is not None:
+            raise InvalidInputError("a durable memory allocates ids itself; store without ids=")
+        given = [int(i) for i in ids]
+        if len(given) != len(items) or len(set(given)) != len(given) or min(given, default=0) < 0:
+            raise InvalidInputError("ids must be one unique non-negative int per text")
+        with self._lock:
+            held = [i for i in given if i in self._store]
+            if held:
+                raise InvalidInputError(f"ids {held[:5]} are already stored")
+            return self._store.append(rows, items, metas, ids=given)
+
+    def pattern_view(self) -> tuple[np.ndarray, np.ndarray]:
+        """Read-only views ``(patterns (n, dim) float32, ids (n,) int64)`` of the stored facts,
+        row for row; valid until the next write. For layers built on this one (tiers)."""
+        patterns, ids = self._store.patterns.view(), self._store.ids.view()
+        patterns.flags.writeable = False
+        ids.flags.writeable = False
+        return patterns, ids
+
+    def vectors(self, fact_ids: Sequence[int]) -> np.ndarray:
+        """Copies of the stored patterns of ``fact_ids``, shape (k, dim) float32."""
+        with self._lock:
+            rows = [self._store.row(int(i)) for i in fact_ids]
+            return self._store.patterns[rows].copy()
+
+    def encode_facts(self, texts: Sequence[str], *, progress: bool | None = None) -> np.ndarray:
+        """Validate fact texts (not empty) and encode them in batches: float32 (n, dim)."""
+        return self._encode(_check_fact_texts(texts), progress=progress)
+
+    def encode_cues(self, cues: Cues) -> np.ndarray:
+        """Validate cues and encode them through the LRU cue cache: float32 (q, dim)."""
+        return self._encode_cues(_check_cues(cues))
 
     def _store_exact(
         self, vectors: np.ndarray, texts: Sequence[str], metadata: Sequence[Metadata | None]
@@ -676,12 +715,7 @@ class HopfieldMemory:
     ) -> list[MatchReport]:
         """One readout for cue vectors (q, dim): candidates, signals and decisions."""
         _check_positive_int("top_k", top_k)
-        policy = self._policy
-        if min_similarity is not None:
-            _check_number("min_similarity", min_similarity)
-            policy = dataclasses.replace(
-                policy, min_similarity=min_similarity, source=policy.source + "+override"
-            )
+        policy = policy_for_call(self._policy, min_similarity)
         with self._lock:
             self._sync()
             patterns, rows = self._store.patterns, None
@@ -710,14 +744,15 @@ class HopfieldMemory:
                 sims = kernel.similarities(patterns, states)
             out = kernel.readout(sims, self.beta, max(top_k, 2), sentinel=self.sentinel)
             indices = out.indices if rows is None else rows[out.indices]
+            store = self._store
             candidates = [
                 [
                     Recall(
-                        id=int(self._store.ids[row]),
-                        text=self._store.text_at(row),
+                        id=int(store.ids[row]),
+                        text=store.text_at(row),
                         weight=float(w),
                         similarity=float(s),
-                        metadata=self._store.metadata_at(row),
+                        metadata=store.metadata_at(row),
                     )
                     for row, w, s in zip(idx[:top_k], ws[:top_k], ss[:top_k], strict=True)
                 ]
@@ -728,28 +763,16 @@ class HopfieldMemory:
                     strict=True,
                 )
             ]
-        weights = out.weights
-        gap = weights[:, 0] - (weights[:, 1] if weights.shape[1] > 1 else 0.0)
-        sentinel_weight = out.sentinel_weight if self.sentinel else None
-        reasons = decide(policy, max_similarity, gap, sentinel_weight, negative_similarity)
-        energies = -out.lse / kernel.as_f32(self.beta) + 0.5 * np.einsum("qd,qd->q", states, states)
-        return [
-            MatchReport(
-                max_similarity=float(max_similarity[i]),
-                gap=float(gap[i]),
-                sentinel_weight=float(out.sentinel_weight[i]),
-                top_confidence=float(weights[i, 0]),
-                energy=float(energies[i]),
-                is_match=reasons[i] is None,
-                reason=reasons[i],
-                candidates=tuple(candidates[i]),
-                policy=policy,
-                negative_similarity=(
-                    None if negative_similarity is None else float(negative_similarity[i])
-                ),
-            )
-            for i in range(len(candidates))
-        ]
+        return build_reports(
+            out,
+            candidates,
+            max_similarity,
+            states,
+            policy,
+            beta=self.beta,
+            sentinel=self.sentinel,
+            negative_similarity=negative_similarity,
+        )
 
     # ------------------------------------------------------------------------------- diagnosis
 
@@ -1002,6 +1025,60 @@ class HopfieldMemory:
 
 
 # --------------------------------------------------------------------------------- helpers
+
+
+def policy_for_call(policy: GatePolicy, min_similarity: float | None) -> GatePolicy:
+    """``policy`` with ``min_similarity`` overridden for one call (unchanged when None)."""
+    if min_similarity is None:
+        return policy
+    _check_number("min_similarity", min_similarity)
+    return dataclasses.replace(
+        policy, min_similarity=min_similarity, source=policy.source + "+override"
+    )
+
+
+def build_reports(
+    out: kernel.Readout,
+    candidates: list[list[Recall]],
+    max_similarity: np.ndarray,
+    states: np.ndarray,
+    policy: GatePolicy,
+    *,
+    beta: float,
+    sentinel: bool,
+    negative_similarity: np.ndarray | None = None,
+) -> list[MatchReport]:
+    """The gate's decision and report for every cue of one readout.
+
+    out : the readout of one softmax for q cues (at least two candidates per cue when there are).
+    candidates : per cue, the facts of ``out`` to report, best first.
+    max_similarity : (q,) the largest raw cosine per cue; states : (q, dim) final state patterns.
+    negative_similarity : (q,) the largest cosine to a declared negative, or None.
+    Shared by :class:`HopfieldMemory` and :class:`~hopfield_memory.tiered.TieredMemory`, so that
+    both gate the same signals in the same way.
+    """
+    weights = out.weights
+    gap = weights[:, 0] - (weights[:, 1] if weights.shape[1] > 1 else 0.0)
+    sentinel_weight = out.sentinel_weight if sentinel else None
+    reasons = decide(policy, max_similarity, gap, sentinel_weight, negative_similarity)
+    energies = -out.lse / kernel.as_f32(beta) + 0.5 * np.einsum("qd,qd->q", states, states)
+    return [
+        MatchReport(
+            max_similarity=float(max_similarity[i]),
+            gap=float(gap[i]),
+            sentinel_weight=float(out.sentinel_weight[i]),
+            top_confidence=float(weights[i, 0]),
+            energy=float(energies[i]),
+            is_match=reasons[i] is None,
+            reason=reasons[i],
+            candidates=tuple(candidates[i]),
+            policy=policy,
+            negative_similarity=(
+                None if negative_similarity is None else float(negative_similarity[i])
+            ),
+        )
+        for i in range(len(candidates))
+    ]
 
 
 def _reencoded(

@@ -1,0 +1,135 @@
+"""Cold tiers: where facts live when they are not in the hot Hopfield layer.
+
+Every tier follows one protocol, :class:`ColdTier`: add vectors with ids, search the top k ids for
+cues, fetch the exact stored vectors of ids, remove ids, count, save to and load from a directory.
+A search only *chooses candidates*: :class:`~hopfield_memory.tiered.TieredMemory` re-scores them
+exactly from :meth:`ColdTier.vectors`, so an approximate index never sets a softmax weight.
+
+========================  ==================================  =============================
+kind                      class                               tested in
+========================  ==================================  =============================
+``"exact"``               :class:`.exact.ExactColdTier`       tests/test_cold.py (the oracle)
+``"faiss-flat"``          :class:`.faiss_tiers.FaissFlatColdTier`   tests/test_cold.py
+``"faiss-ivf"``           :class:`.faiss_tiers.FaissIVFColdTier`    tests/test_cold.py
+========================  ==================================  =============================
+
+The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``; without it they raise
+:class:`~hopfield_memory.errors.MissingExtraError` (never a silent fallback to another tier).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import InvalidInputError, PersistenceFormatError
+from ._io import MANIFEST_NAME
+
+PathLike = str | os.PathLike[str]
+
+COLD_FORMAT = "hopfield-memory-cold"
+COLD_FORMAT_VERSION = 1
+
+
+@runtime_checkable
+class ColdTier(Protocol):
+    """What every cold tier offers. Ids are non-negative int64 fact ids, unique in the tier."""
+
+    kind: str
+    dim: int
+
+    def __len__(self) -> int:
+        """How many vectors the tier holds."""
+        ...
+
+    def __contains__(self, fact_id: object) -> bool: ...
+
+    def ids(self) -> np.ndarray:
+        """Every id held, int64 of shape (n,), in no particular order."""
+        ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add ``vectors`` (k, dim) float32 unit rows under new ``ids`` (k,)."""
+        ...
+
+    def search(self, queries: np.ndarray, k: int) -> np.ndarray:
+        """Candidate ids (q, k) for ``queries`` (q, dim), best first as the index ranks them;
+        -1 fills rows when fewer than k are found."""
+        ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored float32 vectors of ``ids`` (k,), shape (k, dim), exactly as added."""
+        ...
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Delete ``ids``; afterwards no search returns them. Unknown ids raise."""
+        ...
+
+    def config(self) -> dict[str, Any]:
+        """Constructor parameters as JSON-ready data (``kind`` included)."""
+        ...
+
+    def save(self, directory: PathLike) -> None:
+        """Write the tier into ``directory`` (created if needed), each file atomically."""
+        ...
+
+
+def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
+    """Build an empty tier of ``kind`` (``"exact"``, ``"faiss-flat"`` or ``"faiss-ivf"``)."""
+    if kind == "exact":
+        from .exact import ExactColdTier
+
+        return ExactColdTier(dim, **options)
+    if kind == "faiss-flat":
+        from .faiss_tiers import FaissFlatColdTier
+
+        return FaissFlatColdTier(dim, **options)
+    if kind == "faiss-ivf":
+        from .faiss_tiers import FaissIVFColdTier
+
+        return FaissIVFColdTier(dim, **options)
+    raise InvalidInputError(
+        f"unknown cold tier kind {kind!r}; expected 'exact', 'faiss-flat' or 'faiss-ivf'"
+    )
+
+
+def load_cold_tier(directory: PathLike) -> ColdTier:
+    """Read a tier written by :meth:`ColdTier.save`; the manifest names its kind."""
+    folder = Path(directory)
+    manifest = folder / MANIFEST_NAME
+    if not manifest.is_file():
+        raise PersistenceFormatError(f"{str(folder)!r} holds no cold tier ({MANIFEST_NAME})")
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise PersistenceFormatError(f"{str(manifest)!r} is not valid JSON: {exc}") from None
+    if meta.get("format") != COLD_FORMAT:
+        raise PersistenceFormatError(f"{str(manifest)!r} is not a cold tier manifest")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > COLD_FORMAT_VERSION:
+        raise PersistenceFormatError(
+            f"{str(manifest)!r} has format version {version!r}; this library reads up to "
+            f"{COLD_FORMAT_VERSION}. Upgrade mhn-ai-agent-memory to read it."
+        )
+    config = dict(meta["config"])
+    kind = config.pop("kind")
+    if kind == "exact":
+        from .exact import ExactColdTier
+
+        return ExactColdTier.load(folder, config)
+    if kind == "faiss-flat":
+        from .faiss_tiers import FaissFlatColdTier
+
+        return FaissFlatColdTier.load(folder, config)
+    if kind == "faiss-ivf":
+        from .faiss_tiers import FaissIVFColdTier
+
+        return FaissIVFColdTier.load(folder, config)
+    raise PersistenceFormatError(f"{str(manifest)!r} names unknown cold tier kind {kind!r}")
+
+
+__all__ = ["COLD_FORMAT", "COLD_FORMAT_VERSION", "ColdTier", "load_cold_tier", "make_cold_tier"]

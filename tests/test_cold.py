@@ -1,0 +1,174 @@
+"""Cold tiers: one protocol, FAISS recall against the exact oracle, real deletes, persistence."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hopfield_memory.cold import ColdTier, load_cold_tier, make_cold_tier
+from hopfield_memory.cold.evaluation import (
+    clustered_unit_vectors,
+    exact_top_k,
+    noisy_queries,
+    recall_at_k,
+)
+from hopfield_memory.errors import (
+    InvalidInputError,
+    MissingExtraError,
+    PersistenceFormatError,
+    UnknownIdError,
+)
+
+pytest.importorskip("faiss")
+
+DIM = 32
+# Small IVF so that tests train it: 16 lists, trained at 640 vectors.
+KINDS: dict[str, dict[str, Any]] = {
+    "exact": {},
+    "faiss-flat": {},
+    "faiss-ivf": {"nlist": 16, "nprobe": 4},
+}
+
+
+@pytest.fixture(params=sorted(KINDS))
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def make(kind: str) -> ColdTier:
+    return make_cold_tier(kind, DIM, **KINDS[kind])
+
+
+def data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    base = clustered_unit_vectors(n, DIM, n_clusters=40, seed=seed)
+    ids = np.arange(10, 10 + n, dtype=np.int64) * 3  # not row numbers
+    return ids, base
+
+
+def test_every_tier_follows_the_protocol(kind: str) -> None:
+    tier = make(kind)
+    assert isinstance(tier, ColdTier)
+    assert tier.kind == kind and tier.dim == DIM and len(tier) == 0
+    assert (tier.search(np.zeros(DIM, np.float32), 3) == -1).all()
+    ids, base = data()
+    tier.add(ids, base)
+    assert len(tier) == len(ids)
+    assert sorted(tier.ids().tolist()) == ids.tolist()
+    assert int(ids[5]) in tier and -1 not in tier and "x" not in tier
+    np.testing.assert_array_equal(tier.vectors(ids[[3, 1]]), base[[3, 1]])
+    found = tier.search(base[:5], 4)
+    assert found.shape == (5, 4) and found.dtype == np.int64
+    assert found[:, 0].tolist() == ids[:5].tolist()  # a stored vector finds itself
+    assert tier.config()["kind"] == kind
+
+
+def test_tiers_reject_bad_input(kind: str) -> None:
+    tier = make(kind)
+    ids, base = data(100)
+    tier.add(ids, base)
+    with pytest.raises(InvalidInputError):
+        tier.add(ids[:1], base[:1])  # already held
+    with pytest.raises(InvalidInputError):
+        tier.add(np.array([1, 1]), base[:2])
+    with pytest.raises(InvalidInputError):
+        tier.search(base[:1], 0)
+    with pytest.raises(UnknownIdError):
+        tier.remove(np.array([7]))
+    with pytest.raises(UnknownIdError):
+        tier.vectors(np.array([7]))
+    assert len(tier) == 100
+
+
+@pytest.mark.parametrize("approx", ["faiss-flat", "faiss-ivf"])
+def test_faiss_recall_against_exact_oracle(approx: str) -> None:
+    ids, base = data(4000)
+    exact, tier = make("exact"), make(approx)
+    exact.add(ids, base)
+    tier.add(ids, base)
+    queries, _ = noisy_queries(base, 200, noise=0.7, seed=3)
+    truth = exact.search(queries, 10)
+    np.testing.assert_array_equal(truth, ids[exact_top_k(base, queries, 10)])
+    recall10 = recall_at_k(tier.search(queries, 10), truth)
+    recall1 = recall_at_k(tier.search(queries, 10), truth[:, :1])  # candidates hold the best
+    floor = 0.999 if approx == "faiss-flat" else 0.9
+    assert recall10 >= floor, recall10
+    assert recall1 >= max(floor, 0.95), recall1
+
+
+def test_ivf_is_exact_until_trained_then_indexes() -> None:
+    tier = make("faiss-ivf")
+    ids, base = data(2000)
+    tier.add(ids[:600], base[:600])
+    assert not tier.is_trained  # type: ignore[attr-defined]
+    exact = make("exact")
+    exact.add(ids[:600], base[:600])
+    np.testing.assert_array_equal(tier.search(base[:20], 5), exact.search(base[:20], 5))
+    tier.add(ids[600:], base[600:])
+    assert tier.is_trained  # type: ignore[attr-defined]
+    assert len(tier) == 2000
+
+
+def test_deletes_really_delete(kind: str) -> None:
+    tier = make(kind)
+    ids, base = data()
+    tier.add(ids, base)
+    gone = ids[::3]
+    tier.remove(gone)
+    assert len(tier) == len(ids) - len(gone)
+    found = tier.search(base[::3], 10)  # each deleted vector as its own cue
+    assert not np.isin(found, gone).any()
+    assert not any(int(i) in tier for i in gone)
+    kept = np.setdiff1d(ids, gone)
+    assert sorted(tier.ids().tolist()) == kept.tolist()
+    np.testing.assert_array_equal(tier.vectors(kept[:3]), base[np.isin(ids, kept[:3])])
+    tier.add(gone[:5], base[::3][:5])  # a removed id can come back (a promoted/evicted fact)
+    assert tier.search(base[:1], 1)[0, 0] == ids[0]
+
+
+def test_persistence_round_trip(kind: str, tmp_path: Path) -> None:
+    tier = make(kind)
+    ids, base = data()
+    tier.add(ids, base)
+    tier.remove(ids[:7])
+    tier.save(tmp_path / "cold")
+    again = load_cold_tier(tmp_path / "cold")
+    assert type(again) is type(tier) and again.config() == tier.config()
+    assert sorted(again.ids().tolist()) == sorted(tier.ids().tolist())
+    queries, _ = noisy_queries(base, 30, seed=5)
+    np.testing.assert_array_equal(again.search(queries, 5), tier.search(queries, 5))
+    np.testing.assert_array_equal(again.vectors(ids[10:13]), base[10:13])
+    assert not list((tmp_path / "cold").glob(".*tmp"))
+
+
+def test_load_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    with pytest.raises(PersistenceFormatError):
+        load_cold_tier(tmp_path)
+    tier = make("exact")
+    tier.save(tmp_path / "c")
+    manifest = tmp_path / "c" / "cold.json"
+    manifest.write_text(manifest.read_text().replace('"format_version": 1', '"format_version": 9'))
+    with pytest.raises(PersistenceFormatError, match="Upgrade"):
+        load_cold_tier(tmp_path / "c")
+
+
+@pytest.mark.parametrize("approx", ["faiss-flat", "faiss-ivf"])
+def test_missing_faiss_names_the_extra(approx: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_faiss(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "faiss" or name.startswith("faiss."):
+            raise ImportError("No module named 'faiss'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_faiss)
+    with pytest.raises(MissingExtraError, match=r"pip install 'mhn-ai-agent-memory\[scale\]'"):
+        make_cold_tier(approx, DIM)
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(InvalidInputError, match="faiss-ivf"):
+        make_cold_tier("annoy", DIM)
