@@ -71,3 +71,13 @@ def test_mcp_client_session_example() -> None:
     assert "'office coffee machine': the memory does not know (no_overlap)" in out
     assert "bad arguments are a tool error: True" in out
     assert "facts after a restart: 3" in out
+
+
+def test_command_line_example_shows_exit_codes() -> None:
+    script = Path(__file__).parent.parent / "examples" / "command_line.py"
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=ENV
+    ).stdout
+    assert "query 'who owns billing' -> exit 0: Alice owns the billing service" in out
+    assert "query 'office coffee machine' -> exit 1" in out
+    assert "stats on a missing store -> exit 3" in out
