@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import subprocess
 from pathlib import Path
 
@@ -134,3 +136,23 @@ def test_bad_jsonl_stores_nothing(mem: HopfieldMemory, tmp_path: Path) -> None:
     with pytest.raises(PersistenceFormatError, match="line"):
         target.import_jsonl(path)
     assert len(target) == 0
+
+
+def test_jsonl_export_to_a_stream_equals_the_file(mem: HopfieldMemory, tmp_path: Path) -> None:
+    path = tmp_path / "facts.jsonl"
+    mem.export_jsonl(path, vectors=True)
+    stream = io.StringIO()
+    assert mem.export_jsonl(stream, vectors=True) == len(mem)
+    assert stream.getvalue() == path.read_text(encoding="utf-8")
+
+
+def test_jsonl_import_reports_progress(
+    mem: HopfieldMemory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "facts.jsonl"
+    mem.export_jsonl(path)
+    target = HopfieldMemory()
+    with caplog.at_level(logging.INFO, logger="hopfield_memory.progress"):
+        ids = target.import_jsonl(path, progress=False)  # no bar: the INFO log at the end
+    assert len(ids) == len(mem)
+    assert f"importing: {len(mem)}/{len(mem)}" in caplog.text

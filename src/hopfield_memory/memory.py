@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -988,26 +988,33 @@ class HopfieldMemory:
 
         return load_snapshot(cls, path, encoder, namespace)
 
-    def export_jsonl(self, path: PathLike, *, vectors: bool = False) -> int:
+    def export_jsonl(self, path: PathLike | TextIO, *, vectors: bool = False) -> int:
         """Write facts (text, metadata, and vectors if asked) as JSON Lines; returns the count.
 
-        See :func:`~hopfield_memory.persistence.export_jsonl`.
+        ``path`` is a file path (written atomically) or an open text stream such as
+        ``sys.stdout`` (written as is). See :func:`~hopfield_memory.persistence.export_jsonl`.
         """
-        from .persistence import export_jsonl
+        from .persistence import export_jsonl, write_jsonl
 
         with self._lock:
-            return export_jsonl(self, path, vectors=vectors)
+            self._sync()
+            if isinstance(path, (str, os.PathLike)):
+                return export_jsonl(self, path, vectors=vectors)
+            return write_jsonl(self, path, vectors=vectors)
 
-    def import_jsonl(self, path: PathLike, *, use_vectors: bool | None = None) -> list[int]:
+    def import_jsonl(
+        self, path: PathLike, *, use_vectors: bool | None = None, progress: bool | None = None
+    ) -> list[int]:
         """Store the facts of a JSON Lines export; returns their new ids.
 
         Vectors in the file are reused only when its encoder fingerprint matches (or
-        ``use_vectors=True``); otherwise the texts are encoded again.
+        ``use_vectors=True``); otherwise the texts are encoded again. ``progress`` shows a bar
+        (None: for 10,000+ facts when stderr is a terminal).
         See :func:`~hopfield_memory.persistence.import_jsonl`.
         """
         from .persistence import import_jsonl
 
-        return import_jsonl(self, path, use_vectors=use_vectors)
+        return import_jsonl(self, path, use_vectors=use_vectors, progress=progress)
 
     def _parameters(self) -> dict[str, Any]:
         """Constructor parameters as JSON-ready data (for snapshots)."""

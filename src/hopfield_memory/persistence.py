@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from .errors import (
     UnknownNamespaceError,
 )
 from .gate import GatePolicy
+from .progress import progress as progress_bar
 from .store import Metadata, PatternStore
 
 if TYPE_CHECKING:
@@ -681,23 +682,9 @@ def export_jsonl(memory: HopfieldMemory, path: PathLike, *, vectors: bool = Fals
     """
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    header = {
-        "format": JSONL_FORMAT,
-        "version": 1,
-        "encoder": memory.encoder.spec.to_dict(),
-        "dim": memory.dim,
-        "namespace": memory.namespace,
-    }
-    count = 0
     try:
         with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(json.dumps(header) + "\n")
-            for fact in memory:
-                line: dict[str, Any] = {"id": fact.id, "text": fact.text, "metadata": fact.metadata}
-                if vectors:
-                    line["vector"] = memory._store.vector(fact.id).tolist()
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-                count += 1
+            count = write_jsonl(memory, fh, vectors=vectors)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -707,19 +694,42 @@ def export_jsonl(memory: HopfieldMemory, path: PathLike, *, vectors: bool = Fals
     return count
 
 
+def write_jsonl(memory: HopfieldMemory, fh: TextIO, *, vectors: bool = False) -> int:
+    """Write the JSON Lines export of :func:`export_jsonl` to an open text stream (no atomic
+    rename, no fsync: for pipes and standard output); returns how many facts were written."""
+    header = {
+        "format": JSONL_FORMAT,
+        "version": 1,
+        "encoder": memory.encoder.spec.to_dict(),
+        "dim": memory.dim,
+        "namespace": memory.namespace,
+    }
+    fh.write(json.dumps(header) + "\n")
+    count = 0
+    for fact in memory:
+        line: dict[str, Any] = {"id": fact.id, "text": fact.text, "metadata": fact.metadata}
+        if vectors:
+            line["vector"] = memory._store.vector(fact.id).tolist()
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
 def import_jsonl(
     memory: HopfieldMemory,
     path: PathLike,
     *,
     use_vectors: bool | None = None,
     batch_size: int = 4096,
+    progress: bool | None = None,
 ) -> list[int]:
     """Store the facts of a JSON Lines file (from :func:`export_jsonl`) into ``memory``.
 
     Vectors in the file are used when ``use_vectors`` is True, or when it is None and the file's
     encoder fingerprint equals the memory's; otherwise texts are encoded again (that is how facts
     move between encoders). Facts get new ids; text and metadata carry over. The whole file is
-    checked before anything is stored. Returns the new ids in file order.
+    checked before anything is stored. Returns the new ids in file order. ``progress`` shows a
+    bar while storing (None: for 10,000+ facts when stderr is a terminal).
     """
     source = Path(path)
     where = describe(source)
@@ -762,25 +772,27 @@ def import_jsonl(
     if use_vectors is None:
         same = header is not None and _same_encoder(header.get("encoder"), memory)
         use_vectors = same and len(vecs) == len(texts)
-    ids: list[int] = []
+    if use_vectors and len(vecs) != len(texts):
+        raise PersistenceFormatError(
+            f"{where} has vectors for {len(vecs)} of {len(texts)} facts; "
+            f"pass use_vectors=False to encode the texts again"
+        )
+    matrix: np.ndarray | None = None
     if use_vectors:
-        if len(vecs) != len(texts):
-            raise PersistenceFormatError(
-                f"{where} has vectors for {len(vecs)} of {len(texts)} facts; "
-                f"pass use_vectors=False to encode the texts again"
-            )
         try:
             matrix = np.asarray(vecs, dtype=np.float64).reshape(len(texts), memory.dim)
             as_unit_rows(matrix, dim=memory.dim)  # shape and finiteness, clear errors
         except (ValueError, TypeError) as exc:
             raise PersistenceFormatError(f"{where} has unusable vectors: {exc}") from None
+    ids: list[int] = []
+    with progress_bar(len(texts), "importing", progress) as advance:
         for start in range(0, len(texts), batch_size):
             end = start + batch_size
-            ids += memory._store_exact(matrix[start:end], texts[start:end], metas[start:end])
-    else:
-        for start in range(0, len(texts), batch_size):
-            end = start + batch_size
-            ids += memory.store_many(texts[start:end], metas[start:end])
+            if matrix is not None:
+                ids += memory._store_exact(matrix[start:end], texts[start:end], metas[start:end])
+            else:
+                ids += memory.store_many(texts[start:end], metas[start:end], progress=False)
+            advance(min(end, len(texts)) - start)
     return ids
 
 
