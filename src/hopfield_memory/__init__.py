@@ -19,6 +19,7 @@ from .encoders import (
 )
 from .errors import (
     DimensionMismatchError,
+    EmptyMemoryError,
     EncoderCredentialsError,
     EncoderMismatchError,
     EncoderRequestError,
@@ -32,7 +33,7 @@ from .errors import (
     UnknownIdError,
 )
 from .gate import AbstainReason, GatePolicy
-from .memory import EmptyMemoryError, HopfieldMemory
+from .memory import HopfieldMemory
 from .multihop import Chain, chain_query, chain_query_with_confidence, chain_recall
 from .presets import large_memory, massive_memory, medium_memory, small_memory
 from .results import Diagnosis, MatchReport, Recall, Recommendation

@@ -30,6 +30,10 @@ class RepulsionDisabledError(HopfieldMemoryError, RuntimeError):
     """A negative-pattern call on a memory built with ``repulsive=False``."""
 
 
+class EmptyMemoryError(HopfieldMemoryError, LookupError):
+    """A call that must return a fact was made on a memory that holds none."""
+
+
 class MissingExtraError(HopfieldMemoryError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 

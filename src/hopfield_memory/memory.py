@@ -26,13 +26,13 @@ from .encoders.base import Encoder, as_unit_rows, check_texts
 from .encoders.hashing import RandomIndexEncoder
 from .errors import (
     DimensionMismatchError,
-    HopfieldMemoryError,
     InvalidInputError,
     InvalidTypeError,
     RepulsionDisabledError,
 )
 from .gate import AbstainReason, GatePolicy, decide
 from .progress import progress as progress_bar
+from .reads import ReadCalls
 from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import Metadata, PatternStore, StoredFact
 
@@ -48,11 +48,7 @@ Cues = Sequence[str]
 ENCODE_BATCH = 4096
 
 
-class EmptyMemoryError(HopfieldMemoryError, LookupError):
-    """A call that must return a fact was made on a memory that holds none."""
-
-
-class HopfieldMemory:
+class HopfieldMemory(ReadCalls):
     """Associative memory over text facts, answered by the Modern Hopfield update.
 
     Parameters
@@ -652,59 +648,9 @@ class HopfieldMemory:
         """:meth:`match_quality` for cue vectors of shape (q, dim) or (dim,)."""
         return self._answer(as_unit_rows(np.atleast_2d(vectors), dim=self.dim), top_k, None)
 
-    def has_match(self, cue: str, min_similarity: float | None = None) -> bool:
-        """True when the policy would answer ``cue``."""
-        return self.match_quality(cue, top_k=1, min_similarity=min_similarity).is_match
-
-    def recall_or_none(self, cue: str, min_similarity: float | None = None) -> Recall | None:
-        """The best fact for ``cue`` with its id, weight, similarity and metadata, or None."""
-        return self.match_quality(cue, top_k=1, min_similarity=min_similarity).best
-
-    def query_or_none(self, cue: str, min_similarity: float | None = None) -> str | None:
-        """The best fact's text, or None when nothing stored should answer ``cue``."""
-        best = self.recall_or_none(cue, min_similarity)
-        return None if best is None else best.text
-
-    def query_or_none_many(
-        self, cues: Cues, min_similarity: float | None = None
-    ) -> list[str | None]:
-        """:meth:`query_or_none` for many cues at once."""
-        reports = self.match_quality_many(cues, top_k=1, min_similarity=min_similarity)
-        return [None if r.best is None else r.best.text for r in reports]
-
-    def recall_many(self, cues: Cues, top_k: int = 3) -> list[list[Recall]]:
-        """The ``top_k`` best facts for each cue, best first, without abstaining."""
-        return [list(r.candidates) for r in self.match_quality_many(cues, top_k=top_k)]
-
-    def recall(self, cue: str, top_k: int = 3) -> list[Recall]:
-        """The ``top_k`` best facts for ``cue`` as :class:`Recall` results, best first."""
-        return self.recall_many([cue], top_k)[0]
-
     def recall_vectors(self, vectors: np.ndarray, top_k: int = 3) -> list[list[Recall]]:
         """The ``top_k`` best facts for cue vectors of shape (q, dim) or (dim,)."""
         return [list(r.candidates) for r in self.match_quality_vectors(vectors, top_k=top_k)]
-
-    def retrieve(self, cue: str, top_k: int = 3) -> list[tuple[str, float]]:
-        """The documented form: ``[(fact, weight), ...]`` best first; [] when empty."""
-        return [r.as_tuple() for r in self.recall(cue, top_k)]
-
-    def retrieve_many(self, cues: Cues, top_k: int = 3) -> list[list[tuple[str, float]]]:
-        """:meth:`retrieve` for many cues at once."""
-        return [[r.as_tuple() for r in rs] for rs in self.recall_many(cues, top_k)]
-
-    def query_with_confidence(self, cue: str) -> tuple[str, float]:
-        """The best fact and its weight, even when the gate would abstain.
-
-        Raises :class:`EmptyMemoryError` when nothing is stored.
-        """
-        results = self.recall(cue, top_k=1)
-        if not results:
-            raise EmptyMemoryError("the memory holds no facts; store some before querying")
-        return results[0].as_tuple()
-
-    def query(self, cue: str) -> str:
-        """The best fact for ``cue``, even when the gate would abstain (see query_or_none)."""
-        return self.query_with_confidence(cue)[0]
 
     def _answer(
         self,

@@ -54,13 +54,13 @@ from .errors import (
 )
 from .gate import AbstainReason, GatePolicy, decide
 from .memory import (
-    EmptyMemoryError,
     HopfieldMemory,
     PathLike,
     _check_metadata,
     build_reports,
     policy_for_call,
 )
+from .reads import ReadCalls
 from .results import MatchReport, Recall
 from .store import Metadata, StoredFact
 
@@ -71,7 +71,7 @@ TIERED_FORMAT_VERSION = 1
 MANIFEST = "tiered.json"
 
 
-class TieredMemory:
+class TieredMemory(ReadCalls):
     """Hot exact Hopfield layer + cold tier, one shared softmax and gate.
 
     Parameters
@@ -182,22 +182,27 @@ class TieredMemory:
 
     @property
     def encoder(self) -> Encoder:
+        """The encoder shared by both tiers."""
         return self._hot.encoder
 
     @property
     def dim(self) -> int:
+        """Length of every stored pattern."""
         return self._hot.dim
 
     @property
     def beta(self) -> float:
+        """Inverse temperature of the one shared softmax."""
         return self._hot.beta
 
     @property
     def sentinel(self) -> bool:
+        """Whether the zero "no match" pattern takes part in the softmax."""
         return self._hot.sentinel
 
     @property
     def policy(self) -> GatePolicy:
+        """The abstention thresholds, the same at every size."""
         return self._hot.policy
 
     @policy.setter
@@ -211,14 +216,17 @@ class TieredMemory:
 
     @property
     def num_hot(self) -> int:
+        """Facts in the hot layer."""
         return len(self._hot)
 
     @property
     def num_cold(self) -> int:
+        """Facts in the cold tier."""
         return len(self._cold)
 
     @property
     def num_facts(self) -> int:
+        """Facts in both tiers."""
         return len(self)
 
     def __len__(self) -> int:
@@ -236,6 +244,7 @@ class TieredMemory:
         raise UnknownIdError(f"no fact with id {fact_id!r} in this memory")
 
     def get(self, fact_id: int) -> StoredFact:
+        """The fact with ``fact_id`` from whichever tier holds it."""
         with self._lock:
             if fact_id in self._hot:
                 return self._hot.get(fact_id)
@@ -250,11 +259,13 @@ class TieredMemory:
             return iter([self.get(i) for i in ids])
 
     def all_facts(self) -> list[str]:
+        """Texts of all stored facts, in id order."""
         return [fact.text for fact in self]
 
     # ---------------------------------------------------------------------------------- writes
 
     def store(self, text: str, metadata: Metadata | None = None) -> int:
+        """Store one fact (into the hot layer) and return its id."""
         return self.store_many([text], None if metadata is None else [metadata])[0]
 
     def store_many(
@@ -336,6 +347,7 @@ class TieredMemory:
             return fact
 
     def forget_many(self, fact_ids: Sequence[int]) -> list[StoredFact]:
+        """Delete several facts from whichever tier holds them; all or nothing."""
         ids = list(fact_ids)
         with self._lock:
             for i in ids:
@@ -397,49 +409,17 @@ class TieredMemory:
     def match_quality_many(
         self, cues: Sequence[str], *, top_k: int = 3, min_similarity: float | None = None
     ) -> list[MatchReport]:
+        """:meth:`match_quality` for a batch of cues: one softmax per cue over the hot facts and
+        the cold candidates."""
         if isinstance(cues, str):
             raise InvalidTypeError("cues must be a sequence of str, not one str")
         if len(cues) == 0:
             return []
         return self._answer(self._hot.encode_cues(cues), top_k, min_similarity)
 
-    def match_quality(
-        self, cue: str, *, top_k: int = 3, min_similarity: float | None = None
-    ) -> MatchReport:
-        """The three signals, the decision and the best facts for ``cue``, from one softmax over
-        the hot facts and the cold candidates."""
-        return self.match_quality_many([cue], top_k=top_k, min_similarity=min_similarity)[0]
-
     def match_quality_vectors(self, vectors: np.ndarray, *, top_k: int = 3) -> list[MatchReport]:
         """:meth:`match_quality` for cue vectors of shape (q, dim) or (dim,)."""
         return self._answer(as_unit_rows(np.atleast_2d(vectors), dim=self.dim), top_k, None)
-
-    def has_match(self, cue: str, min_similarity: float | None = None) -> bool:
-        return self.match_quality(cue, top_k=1, min_similarity=min_similarity).is_match
-
-    def recall_or_none(self, cue: str, min_similarity: float | None = None) -> Recall | None:
-        return self.match_quality(cue, top_k=1, min_similarity=min_similarity).best
-
-    def query_or_none(self, cue: str, min_similarity: float | None = None) -> str | None:
-        """The best fact's text, or None when nothing stored should answer ``cue``."""
-        best = self.recall_or_none(cue, min_similarity)
-        return None if best is None else best.text
-
-    def recall(self, cue: str, top_k: int = 3) -> list[Recall]:
-        return list(self.match_quality(cue, top_k=top_k).candidates)
-
-    def retrieve(self, cue: str, top_k: int = 3) -> list[tuple[str, float]]:
-        """The documented form: ``[(fact, weight), ...]`` best first; [] when empty."""
-        return [r.as_tuple() for r in self.recall(cue, top_k)]
-
-    def query_with_confidence(self, cue: str) -> tuple[str, float]:
-        results = self.recall(cue, top_k=1)
-        if not results:
-            raise EmptyMemoryError("the memory holds no facts; store some before querying")
-        return results[0].as_tuple()
-
-    def query(self, cue: str) -> str:
-        return self.query_with_confidence(cue)[0]
 
     def _answer(
         self, cues: np.ndarray, top_k: int, min_similarity: float | None
