@@ -136,38 +136,11 @@ class DurableStore:
 
     def _retrying(self, attempt: Callable[[], T], what: str) -> T:
         """Run ``attempt`` until it does not fail with a busy/locked error, or time runs out."""
-        deadline = time.monotonic() + self._timeout
-        delay = 0.001
-        while True:
-            try:
-                return attempt()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise StoreBusyError(
-                        f"{what} on {self._where} waited {self._timeout:.0f} s for another "
-                        f"process's lock; retry later or raise timeout"
-                    ) from None
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.1)
+        return retry_busy(attempt, what=f"{what} on {self._where}", timeout=self._timeout)
 
     def _transaction(self, begin: str, body: Callable[[], T]) -> T:
-        db = self._conn()
-
-        def attempt() -> T:
-            db.execute(begin)
-            try:
-                result = body()
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            return result
-
         try:
-            return self._retrying(attempt, "a transaction")
+            return self._retrying(lambda: transaction(self._conn(), begin, body), "a transaction")
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and not _is_busy(exc):
                 raise
@@ -556,41 +529,49 @@ class DurableProbe:
         self.db, self.where, self.timeout = db, where, timeout
 
     def retry(self, attempt: Callable[[], T], what: str) -> T:
-        deadline = time.monotonic() + self.timeout
-        delay = 0.001
-        while True:
-            try:
-                return attempt()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise PersistenceFormatError(f"{self.where}: {exc}") from None
-                if time.monotonic() >= deadline:
-                    raise StoreBusyError(
-                        f"{what} of {self.where} waited {self.timeout:.0f} s for a lock"
-                    ) from None
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.1)
+        """``attempt`` retried while busy; any other SQLite error means the file is not ours."""
+        try:
+            return retry_busy(attempt, what=f"{what} of {self.where}", timeout=self.timeout)
+        except sqlite3.DatabaseError as exc:
+            message = f"{self.where} is damaged or not a memory: {exc}"
+            raise PersistenceFormatError(message) from None
 
     def run(self, begin: str, body: Callable[[], T]) -> T:
-        db = self.db
+        """``body`` in one retried transaction."""
+        return self.retry(lambda: transaction(self.db, begin, body), "opening")
 
-        def attempt() -> T:
-            db.execute(begin)
-            try:
-                result = body()
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            return result
 
+def retry_busy(attempt: Callable[[], T], *, what: str, timeout: float) -> T:
+    """Run ``attempt`` until it does not fail with SQLite's busy/locked error, backing off with
+    jitter (1 ms doubling to 100 ms), for at most ``timeout`` seconds; then StoreBusyError."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
         try:
-            return self.retry(attempt, "opening")
-        except sqlite3.DatabaseError as exc:
-            raise PersistenceFormatError(
-                f"{self.where} is damaged or not a memory: {exc}"
-            ) from None
+            return attempt()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(
+                    f"{what} waited {timeout:.0f} s for another process's lock; retry later or "
+                    "raise timeout"
+                ) from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.1)
+
+
+def transaction(db: sqlite3.Connection, begin: str, body: Callable[[], T]) -> T:
+    """``body`` between ``begin`` and COMMIT, rolled back if anything fails."""
+    db.execute(begin)
+    try:
+        result = body()
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _inspect(db: sqlite3.Connection, where: str, namespace: str) -> NamespaceRecord | None:

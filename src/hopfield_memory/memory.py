@@ -30,7 +30,7 @@ from .errors import (
     InvalidTypeError,
     RepulsionDisabledError,
 )
-from .gate import AbstainReason, GatePolicy, decide
+from .gate import GatePolicy, decide
 from .progress import progress as progress_bar
 from .reads import ReadCalls
 from .results import Diagnosis, MatchReport, Recall, Recommendation
@@ -670,7 +670,7 @@ class HopfieldMemory(ReadCalls):
                 keep[[self._store.row(fact_id) for fact_id in exclude]] = False
                 patterns, rows = patterns[keep], np.flatnonzero(keep)
             if len(patterns) == 0:
-                return [self._empty_report(policy) for _ in range(len(cues))]
+                return [MatchReport.empty(policy, sentinel=self.sentinel) for _ in range(len(cues))]
             sims = kernel.similarities(patterns, cues[0] if len(cues) == 1 else cues)
             sims = sims.reshape(len(cues), -1)
             max_similarity = sims.max(axis=1)
@@ -832,19 +832,6 @@ class HopfieldMemory(ReadCalls):
                     )
                 )
             return out
-
-    def _empty_report(self, policy: GatePolicy) -> MatchReport:
-        return MatchReport(
-            max_similarity=0.0,
-            gap=0.0,
-            sentinel_weight=1.0 if self.sentinel else 0.0,
-            top_confidence=0.0,
-            energy=0.0,
-            is_match=False,
-            reason=AbstainReason.EMPTY_MEMORY,
-            candidates=(),
-            policy=policy,
-        )
 
     # ----------------------------------------------------------------------------- calibration
 

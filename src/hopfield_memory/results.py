@@ -95,6 +95,21 @@ class MatchReport(Mapping[str, Any]):
     policy: GatePolicy
     negative_similarity: float | None = None
 
+    @classmethod
+    def empty(cls, policy: GatePolicy, *, sentinel: bool) -> MatchReport:
+        """The report for a memory with no facts to answer from: all weight on the sentinel."""
+        return cls(
+            max_similarity=0.0,
+            gap=0.0,
+            sentinel_weight=1.0 if sentinel else 0.0,
+            top_confidence=0.0,
+            energy=0.0,
+            is_match=False,
+            reason=AbstainReason.EMPTY_MEMORY,
+            candidates=(),
+            policy=policy,
+        )
+
     @property
     def best(self) -> Recall | None:
         """The answer when the cue matches, else None."""

@@ -52,7 +52,7 @@ from .errors import (
     PersistenceFormatError,
     UnknownIdError,
 )
-from .gate import AbstainReason, GatePolicy, decide
+from .gate import GatePolicy, decide
 from .memory import (
     HopfieldMemory,
     PathLike,
@@ -431,7 +431,7 @@ class TieredMemory(ReadCalls):
         with self._lock:
             q = len(cues)
             if len(self) == 0:
-                return [self._empty_report(policy) for _ in range(q)]
+                return [MatchReport.empty(policy, sentinel=self.sentinel) for _ in range(q)]
             hot_patterns, hot_ids = self._hot.pattern_view()
             n_hot = len(hot_ids)
             hot_sims = kernel.similarities(hot_patterns, cues[0] if q == 1 else cues)
@@ -496,19 +496,6 @@ class TieredMemory(ReadCalls):
     def _recall(self, fact_id: int, weight: float, similarity: float) -> Recall:
         fact = self.get(fact_id)
         return Recall(fact.id, fact.text, float(weight), float(similarity), fact.metadata)
-
-    def _empty_report(self, policy: GatePolicy) -> MatchReport:
-        return MatchReport(
-            max_similarity=0.0,
-            gap=0.0,
-            sentinel_weight=1.0 if self.sentinel else 0.0,
-            top_confidence=0.0,
-            energy=0.0,
-            is_match=False,
-            reason=AbstainReason.EMPTY_MEMORY,
-            candidates=(),
-            policy=policy,
-        )
 
     # ----------------------------------------------------------------------------- persistence
 
