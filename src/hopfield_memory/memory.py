@@ -1037,12 +1037,15 @@ def _reencoded(
 
 def _checked(encoder: Encoder, vectors: np.ndarray, n: int) -> np.ndarray:
     """An encoder's output as float32 (n, dim), or a clear error if it broke its contract."""
-    if vectors.shape != (n, encoder.dim):
+    dim = encoder.dim
+    if vectors.shape != (n, dim):
         raise DimensionMismatchError(
-            f"encoder {encoder!r} returned shape {vectors.shape}, expected {(n, encoder.dim)}"
+            f"encoder {encoder!r} returned shape {vectors.shape}, expected {(n, dim)}"
         )
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if not np.isfinite(vectors).all():
+    if vectors.dtype != np.float32:
+        vectors = vectors.astype(np.float32)
+    # one reduction; the sum of unit rows is finite unless an entry is NaN or infinite
+    if not np.isfinite(vectors.sum()) and not np.isfinite(vectors).all():
         raise InvalidInputError(f"encoder {encoder!r} returned NaN or infinity")
     return vectors
 

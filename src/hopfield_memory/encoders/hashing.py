@@ -11,9 +11,11 @@ vectors are the same in every process and on every machine. Rows are L2-normalis
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -32,10 +34,31 @@ _STOPWORD_WEIGHT = 0.2
 _TRIGRAM_WEIGHT = 1.0
 _WORD_CACHE_LIMIT = 1 << 17
 _TEXTS_PER_CHUNK = 4096
+_TINY = np.float32(1e-30)
+
+
+# Per (dim, seed): word -> (coordinates, signed weights), and feature -> signed coordinate.
+# Shared by every encoder instance with the same geometry, bounded, and safe to share since the
+# values are a pure function of the key.
+_WORD_CACHES: dict[tuple[int, int], dict[str, tuple[tuple[int, ...], tuple[float, ...]]]] = {}
+_HASH_CACHES: dict[tuple[int, int], dict[str, int]] = {}
+
+
+def clear_feature_caches() -> None:
+    """Forget every cached word and feature hash (for cold-start measurements; never needed)."""
+    for words in _WORD_CACHES.values():
+        words.clear()
+    for hashes in _HASH_CACHES.values():
+        hashes.clear()
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words of ``text`` after Unicode NFKC folding (letters and digits only)."""
+    """Lower-cased words of ``text`` after Unicode NFKC folding (letters and digits only).
+
+    ASCII text skips the folding, which would leave it unchanged anyway.
+    """
+    if text.isascii():
+        return _WORD.findall(text.lower())
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -58,7 +81,8 @@ class RandomIndexEncoder:
         self._dim = dim
         self._seed = seed
         self._salt = seed.to_bytes(8, "little")
-        self._words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._words = _WORD_CACHES.setdefault((dim, seed), {})
+        self._hashes = _HASH_CACHES.setdefault((dim, seed), {})
 
     def __repr__(self) -> str:
         return f"RandomIndexEncoder(dim={self._dim}, seed={self._seed})"
@@ -103,62 +127,89 @@ class RandomIndexEncoder:
         return out
 
     def _encode_one(self, text: str) -> np.ndarray:
-        """The single-text path: the same sum as :meth:`_encode_chunk` with fewer array calls."""
-        features = [self._word_features(word) for word in tokenize(text)]
-        if not features:
+        """The single-text path: the same sums as :meth:`_encode_chunk`, fewer array calls."""
+        cols: list[int] = []
+        vals: list[float] = []
+        for word in tokenize(text):
+            word_cols, word_vals = self._word_features(word)
+            cols += word_cols
+            vals += word_vals
+        if not cols:
             return np.zeros(self._dim, dtype=np.float32)
-        cols = np.concatenate([c for c, _ in features])
-        vals = np.concatenate([v for _, v in features])
-        return _unit_rows(np.bincount(cols, weights=vals, minlength=self._dim)[None, :])[0]
+        summed = np.bincount(np.array(cols), weights=np.array(vals), minlength=self._dim)
+        return _unit_rows(summed, 1, self._dim)[0]
 
     def _encode_chunk(self, texts: list[str]) -> np.ndarray:
-        """Sum each text's word features with one bincount, then normalise the rows."""
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        rows: list[int] = []
-        for row, text in enumerate(texts):
-            for word in tokenize(text):
-                word_cols, word_vals = self._word_features(word)
-                cols.append(word_cols)
-                vals.append(word_vals)
-                rows.append(row)
-        n, dim = len(texts), self._dim
-        if not cols:
-            return np.zeros((n, dim), dtype=np.float32)
-        lengths = np.fromiter((len(c) for c in cols), dtype=np.int64, count=len(cols))
-        flat = np.repeat(np.asarray(rows, dtype=np.int64) * dim, lengths)
-        flat += np.concatenate(cols)
-        summed = np.bincount(flat, weights=np.concatenate(vals), minlength=n * dim)
-        return _unit_rows(summed.reshape(n, dim))
+        """Sum every text's word features with one bincount, then normalise the rows.
 
-    def _word_features(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """Coordinates (int64) and signed weights (float64) of one word, cached."""
+        Python touches each word once (a dict lookup); the features of the distinct words are
+        gathered for all occurrences at once with numpy.
+        """
+        n, dim = len(texts), self._dim
+        token_lists = [tokenize(text) for text in texts]
+        index: dict[str, int] = {}
+        add = index.setdefault
+        word_ids = np.array([add(w, len(index)) for words in token_lists for w in words], np.int64)
+        if word_ids.size == 0:
+            return np.zeros((n, dim), dtype=np.float32)
+        features = [self._word_features(word) for word in index]
+        lengths = np.fromiter((len(c) for c, _ in features), dtype=np.int64, count=len(features))
+        total = int(lengths.sum())
+        cols = np.fromiter(chain.from_iterable(c for c, _ in features), np.int64, count=total)
+        vals = np.fromiter(chain.from_iterable(v for _, v in features), np.float64, count=total)
+        per_word = lengths[word_ids]  # features of each word occurrence
+        source = np.cumsum(lengths) - lengths  # where each distinct word's features start
+        target = np.cumsum(per_word) - per_word  # where each occurrence's features go
+        pos = np.arange(int(per_word.sum()), dtype=np.int64)
+        pos += np.repeat(source[word_ids] - target, per_word)
+        words_per_text = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+        row_start = np.repeat(np.arange(n, dtype=np.int64) * dim, words_per_text)
+        flat = np.repeat(row_start, per_word) + cols[pos]
+        return _unit_rows(np.bincount(flat, weights=vals[pos], minlength=n * dim), n, dim)
+
+    def _word_features(self, word: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Coordinates and signed weights of one word's features, cached.
+
+        A word's own feature and its trigrams are hashed once each per geometry: a new word
+        mostly reuses trigrams that other words already hashed.
+        """
         cached = self._words.get(word)
         if cached is not None:
             return cached
         if word in _STOPWORDS:
-            features, weights = [f"w:{word}"], [_STOPWORD_WEIGHT]
+            keys = [f"w:{word}"]
+            weights = [_STOPWORD_WEIGHT]
         else:
             padded = f"<{word}>"
-            grams = [f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2)]
-            features = [f"w:{word}", *grams]
-            weights = [1.0] + [_TRIGRAM_WEIGHT / np.sqrt(len(grams))] * len(grams)
-        cols = np.empty(len(features), dtype=np.int64)
-        vals = np.empty(len(features), dtype=np.float64)
-        for i, feature in enumerate(features):
-            digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, salt=self._salt)
-            h = int.from_bytes(digest.digest(), "little")
-            cols[i] = h % self._dim
-            vals[i] = weights[i] if (h >> 63) & 1 else -weights[i]
+            keys = [f"w:{word}"] + [f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2)]
+            gram_weight = _TRIGRAM_WEIGHT / math.sqrt(len(keys) - 1)
+            weights = [1.0] + [gram_weight] * (len(keys) - 1)
+        hashes = self._hashes
+        cols, vals = [], []
+        for key, weight in zip(keys, weights, strict=True):
+            code = hashes.get(key)
+            if code is None:
+                code = hashes[key] = self._hash(key)
+            cols.append(abs(code) - 1)
+            vals.append(weight if code > 0 else -weight)
         if len(self._words) >= _WORD_CACHE_LIMIT:
             self._words.clear()
-        self._words[word] = (cols, vals)
-        return cols, vals
+            hashes.clear()
+        features = self._words[word] = (tuple(cols), tuple(vals))
+        return features
+
+    def _hash(self, feature: str) -> int:
+        """``±(coordinate + 1)``: BLAKE2b of the feature picks the coordinate and the sign."""
+        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, salt=self._salt)
+        h = int.from_bytes(digest.digest(), "little")
+        col = h % self._dim + 1
+        return col if (h >> 63) & 1 else -col
 
 
-def _unit_rows(summed: np.ndarray) -> np.ndarray:
-    """float64 sums (n, dim) to float32 unit rows, row by row the same way for any n (so one
-    text encodes to the same bits alone or in a batch); zero rows stay zero."""
-    norms = np.sqrt(np.einsum("nd,nd->n", summed, summed))[:, None]
-    np.divide(summed, norms, out=summed, where=norms > 0)
-    return summed.astype(np.float32)
+def _unit_rows(summed: np.ndarray, n: int, dim: int) -> np.ndarray:
+    """float64 sums (n * dim,) to float32 unit rows (n, dim), row by row the same way for any n
+    (so one text encodes to the same bits alone or in a batch); zero rows stay zero."""
+    rows = summed.reshape(n, dim).astype(np.float32)
+    norms = np.sqrt(np.einsum("nd,nd->n", rows, rows))
+    rows /= np.maximum(norms, _TINY)[:, None]  # a zero row divided by _TINY stays zero
+    return rows
