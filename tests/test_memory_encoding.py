@@ -128,3 +128,26 @@ def test_failed_reencode_changes_nothing() -> None:
         mem.reencode(CountingEncoder(dim=32, broken="nan"))
     assert mem.encoder is before[0] and mem.policy == before[2]
     np.testing.assert_array_equal(mem._store.patterns, before[1])
+
+
+def test_load_can_reencode_with_another_encoder(tmp_path) -> None:
+    from hopfield_memory import EncoderMismatchError
+
+    mem = HopfieldMemory(dim=64, repulsive=True)
+    ids = mem.store_many(["cats purr", "dogs bark", "birds sing"], [{"a": 1}, None, None])
+    mem.forget(ids[1])
+    mem.store_negative("never say this")
+    mem.save(tmp_path / "m.hmem")
+    new = CountingEncoder(dim=32, seed=9)
+    with pytest.raises(EncoderMismatchError):
+        HopfieldMemory.load(tmp_path / "m.hmem", encoder=new)
+    moved = HopfieldMemory.load(tmp_path / "m.hmem", encoder=new, reencode=True)
+    assert moved.encoder is new and moved.dim == 32
+    assert [(f.id, f.text, f.metadata) for f in moved] == [
+        (0, "cats purr", {"a": 1}),
+        (2, "birds sing", {}),
+    ]
+    np.testing.assert_allclose(moved._store.vector(2), new.inner.encode("birds sing"), atol=1e-6)
+    assert [f.text for f in moved.negatives()] == ["never say this"]
+    assert moved.policy.source == "counting"
+    assert moved.store("fish swim") == 3

@@ -71,8 +71,8 @@ class HopfieldMemory(ReadCalls):
     policy : GatePolicy, optional
         Abstention thresholds; default ``encoder.default_policy``.
     cue_cache_size : int
-        Encoded cues kept in an LRU cache keyed by (encoder fingerprint, text), so a repeated
-        cue is not encoded again (default 1024; 0 disables it).
+        Encoded cues kept in an LRU cache (by text, emptied when the encoder changes), so a
+        repeated cue is not encoded again (default 1024; 0 disables it).
     repulsive : bool
         Allow negative patterns (:meth:`store_negative`), default False. Negatives make a cue
         that lands on them abstain (``AbstainReason.NEGATIVE_MATCH``), and multi-step answers
@@ -157,7 +157,9 @@ class HopfieldMemory(ReadCalls):
         self._negatives = PatternStore(encoder.dim)
         self._lock = threading.RLock()
         self.cue_cache_size = cue_cache_size
-        self._cue_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        # cue text -> vector; emptied whenever the encoder changes, so in effect keyed by text and
+        # encoder fingerprint without hashing the fingerprint on every query
+        self._cue_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.namespace = "default"
         self._durable: DurableStore | None = None
 
@@ -478,6 +480,16 @@ class HopfieldMemory(ReadCalls):
             self._policy = encoder.default_policy
             self._cue_cache.clear()
 
+    def adopt_reencoded(
+        self, facts: PatternStore, negatives: PatternStore, *, progress: bool | None = None
+    ) -> None:
+        """Take over facts and negatives read elsewhere (another encoder's vectors), encoding
+        their texts with this memory's encoder; ids, metadata and the id counter are kept."""
+        with self._lock:
+            self._store = _reencoded(facts, self.encoder, self._encode, progress)
+            self._negatives = _reencoded(negatives, self.encoder, self._encode, progress)
+            self._cue_cache.clear()
+
     def _encode(
         self,
         texts: list[str],
@@ -504,21 +516,21 @@ class HopfieldMemory(ReadCalls):
         """Encode cues through the LRU cache: float32 (q, dim)."""
         if self.cue_cache_size == 0:
             return self._encode(cues)
-        cache, fingerprint = self._cue_cache, self.encoder.spec.fingerprint
+        cache = self._cue_cache
         out = np.empty((len(cues), self.encoder.dim), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         for i, cue in enumerate(cues):
-            hit = cache.get((fingerprint, cue))
+            hit = cache.get(cue)
             if hit is None:
                 missing.setdefault(cue, []).append(i)
             else:
-                cache.move_to_end((fingerprint, cue))
+                cache.move_to_end(cue)
                 out[i] = hit
         if missing:
             fresh = self._encode(list(missing))
             for vector, (cue, rows) in zip(fresh, missing.items(), strict=True):
                 out[rows] = vector
-                cache[(fingerprint, cue)] = vector
+                cache[cue] = vector
             while len(cache) > self.cue_cache_size:
                 cache.popitem(last=False)
         return out
@@ -673,7 +685,8 @@ class HopfieldMemory(ReadCalls):
                 return [MatchReport.empty(policy, sentinel=self.sentinel) for _ in range(len(cues))]
             sims = kernel.similarities(patterns, cues[0] if len(cues) == 1 else cues)
             sims = sims.reshape(len(cues), -1)
-            max_similarity = sims.max(axis=1)
+            # one step: the readout's best similarity is the maximum; no extra pass over sims
+            max_similarity = None if self.num_steps == 1 else sims.max(axis=1)
             negatives = self._negative_patterns()
             negative_similarity = (
                 None if negatives is None else kernel.similarities(negatives, cues).max(axis=1)
@@ -689,6 +702,8 @@ class HopfieldMemory(ReadCalls):
                 states = relaxed.states
                 sims = kernel.similarities(patterns, states)
             out = kernel.readout(sims, self.beta, max(top_k, 2), sentinel=self.sentinel)
+            if max_similarity is None:
+                max_similarity = out.similarities[:, 0]
             indices = out.indices if rows is None else rows[out.indices]
             store = self._store
             candidates = [
@@ -906,7 +921,13 @@ class HopfieldMemory(ReadCalls):
 
     @classmethod
     def load(
-        cls, path: PathLike, encoder: Encoder | None = None, *, namespace: str | None = None
+        cls,
+        path: PathLike,
+        encoder: Encoder | None = None,
+        *,
+        namespace: str | None = None,
+        reencode: bool = False,
+        progress: bool | None = None,
     ) -> HopfieldMemory:
         """Read a memory file into RAM (the result is not bound to the file).
 
@@ -914,12 +935,15 @@ class HopfieldMemory(ReadCalls):
         as it is now) or a JSON file written by mhn-ai-agent-memory 1.0 (imported: see
         :func:`~hopfield_memory.persistence.load_legacy_json` for what carries over).
         ``encoder`` must have the fingerprint the memory was saved with; when omitted, the
-        saved encoder is rebuilt if it is the built-in hashing encoder. ``namespace`` picks one
-        memory of a file with several (default: "default", or the only one).
+        saved encoder is rebuilt if it is the built-in hashing encoder. With ``reencode=True``
+        an ``encoder`` of another fingerprint is accepted: every stored text is encoded again
+        with it (in batches, ``progress`` as in :meth:`store_many`) and the policy becomes the
+        new encoder's default (call :meth:`calibrate` next). ``namespace`` picks one memory of
+        a file with several (default: "default", or the only one).
         """
         from .persistence import load_snapshot
 
-        return load_snapshot(cls, path, encoder, namespace)
+        return load_snapshot(cls, path, encoder, namespace, reencode=reencode, progress=progress)
 
     def export_jsonl(self, path: PathLike | TextIO, *, vectors: bool = False) -> int:
         """Write facts (text, metadata, and vectors if asked) as JSON Lines; returns the count.

@@ -36,7 +36,7 @@ import sqlite3
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -558,11 +558,15 @@ def load_snapshot(
     path: PathLike,
     encoder: Encoder | None,
     namespace: str | None = None,
+    *,
+    reencode: bool = False,
+    progress: bool | None = None,
 ) -> HopfieldMemory:
     """Build an in-RAM memory of type ``cls`` from one namespace of the file at ``path``.
 
     The file may be a snapshot, a durable store (read as it is now) or a JSON file of
-    mhn-ai-agent-memory 1.0.
+    mhn-ai-agent-memory 1.0. With ``reencode=True`` and an ``encoder`` of another fingerprint,
+    every stored text is encoded again with it (in batches, with progress) instead of refusing.
     """
     source = Path(path)
     if not source.is_file():
@@ -577,12 +581,26 @@ def load_snapshot(
             db.execute("BEGIN")
             read_meta(db, where)
             record = pick_namespace(read_namespaces(db, where), namespace, where)
-            encoder = encoder_for(record.encoder, encoder, where)
+            moving = (
+                reencode
+                and encoder is not None
+                and encoder.spec.fingerprint != record.encoder.fingerprint
+            )
+            chosen = (
+                encoder
+                if moving and encoder is not None
+                else encoder_for(record.encoder, encoder, where)
+            )
             facts, negatives = read_all_rows(db, record, where)
             db.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         raise PersistenceFormatError(f"{where} is damaged or not a memory file: {exc}") from None
-    memory = build_memory(cls, record, encoder)
+    if moving:
+        memory = build_memory(cls, replace(record, policy=chosen.default_policy), chosen)
+        logger.info("re-encoding %d facts of %s with %r", len(facts), where, chosen)
+        memory.adopt_reencoded(facts, negatives, progress=progress)
+        return memory
+    memory = build_memory(cls, record, chosen)
     fill_stores(memory, facts, negatives)
     return memory
 
