@@ -16,7 +16,8 @@ from hopfield_memory import TieredMemory
 
 def main() -> None:
     mem = TieredMemory(max_hot=50, cold="exact")
-    mem.store_many([f"Ticket {i} is assigned to team {i % 7} in region {i % 5}" for i in range(400)])
+    tickets = [f"Ticket {i} is assigned to team {i % 7} in region {i % 5}" for i in range(400)]
+    mem.store_many(tickets)
     mem.store("The on-call phone number changed to extension 4471")
     print(f"{mem.num_facts} facts: {mem.num_hot} hot, {mem.num_cold} cold")
 
