@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sqlite3
 import struct
 import zlib
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from ._atomic import atomic_write
 from .encoders.base import Encoder, EncoderSpec, as_unit_rows
 from .encoders.hashing import RandomIndexEncoder
 from .errors import (
@@ -482,8 +482,6 @@ def build_memory(
 
 def save_snapshot(memory: HopfieldMemory, path: PathLike) -> None:
     """Write ``memory`` (its namespace) to ``path`` atomically (temp file, fsync, rename)."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     store, negatives = memory._store, memory._negatives
     namespace = memory.namespace
     record = NamespaceRecord(
@@ -496,8 +494,8 @@ def save_snapshot(memory: HopfieldMemory, path: PathLike) -> None:
         n_facts=len(store),
         n_negatives=len(negatives),
     )
-    try:
-        _unlink_temp(tmp)
+
+    def write(tmp: Path) -> None:
         with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as db:
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             db.execute("PRAGMA journal_mode = DELETE")
@@ -519,11 +517,8 @@ def save_snapshot(memory: HopfieldMemory, path: PathLike) -> None:
                 )  # fmt: skip
                 set_sequence(db, table, record.next_id - 1)
             db.execute("COMMIT")
-        _fsync(tmp)
-        os.replace(tmp, target)
-        _fsync(target.parent)
-    finally:
-        _unlink_temp(tmp)
+
+    atomic_write(Path(path), write)
 
 
 def create_schema(db: sqlite3.Connection) -> None:
@@ -546,11 +541,6 @@ def _row(
 ) -> tuple[Any, ...]:
     meta, blob = dump_meta(metadata), vector_blob(vector)
     return (fact_id, namespace, text, meta, blob, row_crc(fact_id, namespace, text, meta, blob))
-
-
-def _unlink_temp(tmp: Path) -> None:
-    for suffix in ("", "-journal"):
-        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
 
 def load_snapshot(
@@ -698,18 +688,12 @@ def export_jsonl(memory: HopfieldMemory, path: PathLike, *, vectors: bool = Fals
     {...}, "dim": ..., "namespace": ...}``; then one line per fact ``{"id", "text",
     "metadata"}``, plus ``"vector"`` (a list of floats, exact float32 values) when ``vectors``.
     """
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+
+    def write(tmp: Path) -> int:
         with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            count = write_jsonl(memory, fh, vectors=vectors)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        _fsync(target.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return count
+            return write_jsonl(memory, fh, vectors=vectors)
+
+    return atomic_write(Path(path), write)
 
 
 def write_jsonl(memory: HopfieldMemory, fh: TextIO, *, vectors: bool = False) -> int:
@@ -819,12 +803,3 @@ def _same_encoder(spec: Any, memory: HopfieldMemory) -> bool:
         return EncoderSpec.from_dict(spec).fingerprint == memory.encoder.spec.fingerprint
     except (TypeError, KeyError, ValueError, AttributeError):
         return False
-
-
-def _fsync(path: Path) -> None:
-    """Flush ``path`` (a file or a directory) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 
 from . import kernel
+from ._atomic import atomic_write, fsync_path, read_manifest
 from .cold import ColdTier, load_cold_tier, make_cold_tier
-from .cold._io import atomic_write, fsync_path, load_array, save_array, save_json
+from .cold._io import load_array, save_array, save_json
 from .encoders.base import Encoder, as_unit_rows
 from .errors import (
     InvalidInputError,
@@ -536,21 +537,12 @@ class TieredMemory(ReadCalls):
     def load(cls, path: PathLike, encoder: Encoder | None = None) -> TieredMemory:
         """Read a memory written by :meth:`save`; ``encoder`` as for HopfieldMemory.load."""
         target = Path(path)
-        manifest_path = target / MANIFEST
-        if not manifest_path.is_file():
-            raise PersistenceFormatError(f"{str(target)!r} holds no TieredMemory ({MANIFEST})")
-        try:
-            meta = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise PersistenceFormatError(f"{str(manifest_path)!r} is not JSON: {exc}") from None
-        if meta.get("format") != TIERED_FORMAT:
-            raise PersistenceFormatError(f"{str(manifest_path)!r} is not a TieredMemory manifest")
-        version = meta.get("format_version")
-        if not isinstance(version, int) or version > TIERED_FORMAT_VERSION:
-            raise PersistenceFormatError(
-                f"{str(manifest_path)!r} has format version {version!r}; this library reads up "
-                f"to {TIERED_FORMAT_VERSION}. Upgrade mhn-ai-agent-memory to read it."
-            )
+        meta = read_manifest(
+            target / MANIFEST,
+            format_name=TIERED_FORMAT,
+            max_version=TIERED_FORMAT_VERSION,
+            what="TieredMemory",
+        )
         folder = target / str(meta["generation"])
         hot = HopfieldMemory.load(folder / "hot.sqlite", encoder)
         cold = load_cold_tier(folder / "cold")

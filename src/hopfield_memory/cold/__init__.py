@@ -19,13 +19,13 @@ The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``; without it th
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .._atomic import read_manifest
 from ..errors import InvalidInputError, PersistenceFormatError
 from ._io import MANIFEST_NAME
 
@@ -100,21 +100,12 @@ def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
 def load_cold_tier(directory: PathLike) -> ColdTier:
     """Read a tier written by :meth:`ColdTier.save`; the manifest names its kind."""
     folder = Path(directory)
-    manifest = folder / MANIFEST_NAME
-    if not manifest.is_file():
-        raise PersistenceFormatError(f"{str(folder)!r} holds no cold tier ({MANIFEST_NAME})")
-    try:
-        meta = json.loads(manifest.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise PersistenceFormatError(f"{str(manifest)!r} is not valid JSON: {exc}") from None
-    if meta.get("format") != COLD_FORMAT:
-        raise PersistenceFormatError(f"{str(manifest)!r} is not a cold tier manifest")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > COLD_FORMAT_VERSION:
-        raise PersistenceFormatError(
-            f"{str(manifest)!r} has format version {version!r}; this library reads up to "
-            f"{COLD_FORMAT_VERSION}. Upgrade mhn-ai-agent-memory to read it."
-        )
+    meta = read_manifest(
+        folder / MANIFEST_NAME,
+        format_name=COLD_FORMAT,
+        max_version=COLD_FORMAT_VERSION,
+        what="cold tier",
+    )
     config = dict(meta["config"])
     kind = config.pop("kind")
     if kind == "exact":
@@ -129,6 +120,7 @@ def load_cold_tier(directory: PathLike) -> ColdTier:
         from .faiss_tiers import FaissIVFColdTier
 
         return FaissIVFColdTier.load(folder, config)
+    manifest = folder / MANIFEST_NAME
     raise PersistenceFormatError(f"{str(manifest)!r} names unknown cold tier kind {kind!r}")
 
 

@@ -1,41 +1,17 @@
-"""Atomic file writes shared by the cold tiers and TieredMemory: temp file, fsync, rename."""
+"""Array and JSON files of the cold tiers and TieredMemory, written with :mod:`.._atomic`."""
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from .._atomic import atomic_write
 from ..errors import PersistenceFormatError
 
 MANIFEST_NAME = "cold.json"
-
-
-def fsync_path(path: Path) -> None:
-    """Flush ``path`` (a file or a directory) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``target``, fsync it, rename it over
-    ``target`` and fsync the directory; on failure the old ``target`` is untouched."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.unlink(missing_ok=True)
-        write(tmp)
-        fsync_path(tmp)
-        os.replace(tmp, target)
-        fsync_path(target.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def save_array(target: Path, array: np.ndarray) -> None:

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write
 from ..errors import InvalidInputError, PersistenceFormatError, UnknownIdError, missing_extra
 from . import PathLike
-from ._io import MANIFEST_NAME, atomic_write, save_json
+from ._io import MANIFEST_NAME, save_json
 from .exact import ExactColdTier, load_table, manifest, save_table
 from .table import check_add, check_queries
 
