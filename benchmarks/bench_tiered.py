@@ -12,6 +12,8 @@ Systems, on the same seeded clustered vectors (dim 384, texts "fact i"):
 Latency is one ``match_quality_vectors(cue, top_k=1)`` (what ``query_or_none`` runs after
 encoding) per cue, one thread (OMP/BLAS threads set to 1 before numpy loads). recall@1: the top
 candidate equals the exact nearest stored vector. RAM: resident-set growth while building.
+save/load: ``save`` of a snapshot of both tiers (the memory file format) and ``load`` of it,
+cold index rebuilt.
 
 Run:  PYTHONPATH=src python benchmarks/bench_tiered.py --sizes 100000 1000000 \
           --baseline-venv /work/baseline-venv
@@ -95,7 +97,18 @@ def bench_memory(name: str, make, base, texts, queries, truth) -> dict:
         return report.candidates[0].id if report.candidates else -1
 
     times, found = time_queries(answer, queries)
-    return row(name, len(base), build, grown, times, found, truth)
+    result = row(name, len(base), build, grown, times, found, truth)
+    with tempfile.TemporaryDirectory() as folder:  # a snapshot of both tiers, and reading it back
+        path = Path(folder) / "memory.sqlite"
+        t0 = time.perf_counter()
+        memory.save(path)
+        result["save_s"] = round(time.perf_counter() - t0, 2)
+        result["file_mb"] = round(path.stat().st_size / 2**20, 1)
+        t0 = time.perf_counter()
+        again = type(memory).load(path)
+        result["load_s"] = round(time.perf_counter() - t0, 2)
+        assert len(again) == len(base)
+    return result
 
 
 def bench_raw_faiss(kind: str, base, queries, truth) -> dict:
@@ -192,7 +205,7 @@ def main() -> None:
 
 def report(rows: list[dict], out: Path) -> None:
     cols = ["system", "n", "build_s", "ram_mb", "ram_x_raw", "p50_ms", "p95_ms", "recall@1",
-            "queries"]  # fmt: skip
+            "queries", "save_s", "load_s", "file_mb"]  # fmt: skip
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         lines.append("| " + " | ".join(str(r.get(c, r.get("note", ""))) for c in cols) + " |")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hopfield_memory import TieredMemory
+from hopfield_memory import HopfieldMemory, TieredMemory
 
 
 def main() -> None:
@@ -28,10 +28,11 @@ def main() -> None:
         print(f"{cue!r} -> {answer}")
 
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "tiers"
-        mem.save(path)  # hot snapshot + cold tier + manifest, committed atomically
+        path = Path(folder) / "tiers.sqlite"
+        mem.save(path)  # both tiers, one atomic snapshot in the memory file format
         again = TieredMemory.load(path)
         print("after reload:", again.query_or_none("on-call phone extension"))
+        print(f"as a flat memory: {len(HopfieldMemory.load(path))} facts")
 
 
 if __name__ == "__main__":

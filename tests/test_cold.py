@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from hopfield_memory.cold import ColdTier, load_cold_tier, make_cold_tier
+from hopfield_memory.cold import ColdTier, make_cold_tier
 from hopfield_memory.cold.evaluation import (
     clustered_unit_vectors,
     exact_top_k,
@@ -19,7 +18,6 @@ from hopfield_memory.cold.evaluation import (
 from hopfield_memory.errors import (
     InvalidInputError,
     MissingExtraError,
-    PersistenceFormatError,
     UnknownIdError,
 )
 
@@ -127,32 +125,6 @@ def test_deletes_really_delete(kind: str) -> None:
     np.testing.assert_array_equal(tier.vectors(kept[:3]), base[np.isin(ids, kept[:3])])
     tier.add(gone[:5], base[::3][:5])  # a removed id can come back (a promoted/evicted fact)
     assert tier.search(base[:1], 1)[0, 0] == ids[0]
-
-
-def test_persistence_round_trip(kind: str, tmp_path: Path) -> None:
-    tier = make(kind)
-    ids, base = data()
-    tier.add(ids, base)
-    tier.remove(ids[:7])
-    tier.save(tmp_path / "cold")
-    again = load_cold_tier(tmp_path / "cold")
-    assert type(again) is type(tier) and again.config() == tier.config()
-    assert sorted(again.ids().tolist()) == sorted(tier.ids().tolist())
-    queries, _ = noisy_queries(base, 30, seed=5)
-    np.testing.assert_array_equal(again.search(queries, 5), tier.search(queries, 5))
-    np.testing.assert_array_equal(again.vectors(ids[10:13]), base[10:13])
-    assert not list((tmp_path / "cold").glob(".*tmp"))
-
-
-def test_load_refuses_what_it_cannot_read(tmp_path: Path) -> None:
-    with pytest.raises(PersistenceFormatError):
-        load_cold_tier(tmp_path)
-    tier = make("exact")
-    tier.save(tmp_path / "c")
-    manifest = tmp_path / "c" / "cold.json"
-    manifest.write_text(manifest.read_text().replace('"format_version": 1', '"format_version": 9'))
-    with pytest.raises(PersistenceFormatError, match="Upgrade"):
-        load_cold_tier(tmp_path / "c")
 
 
 @pytest.mark.parametrize("approx", ["faiss-flat", "faiss-ivf"])

@@ -1,4 +1,5 @@
-"""Several processes on one durable file: SIGKILL at random points, concurrent writers."""
+"""Several processes on one durable file: SIGKILL at random points, concurrent writers; for
+HopfieldMemory and for TieredMemory (whose facts also move between tiers while they write)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hopfield_memory import HopfieldMemory
+from hopfield_memory import HopfieldMemory, TieredMemory
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -68,6 +69,17 @@ print(len(mem), len(set(mine)), flush=True)
 """
 
 
+CLASSES = ["HopfieldMemory", "TieredMemory"]
+
+
+def _script(template: str, memory_class: str) -> str:
+    """The worker ``template`` written for ``memory_class`` (a small hot layer for tiers)."""
+    if memory_class == "HopfieldMemory":
+        return template
+    opened = template.replace("HopfieldMemory", "TieredMemory")
+    return opened.replace("dim=64", "dim=64, max_hot=8")
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
@@ -92,17 +104,20 @@ def _check_file(
             vector = mem._store.vector(fact_id)
             np.testing.assert_array_equal(vector, encoder.encode_batch([text])[0])
         assert len(mem) >= len(set(acked) - forgotten)
-        assert mem.store("the file still takes writes") not in acked
+        flat = list(mem)
+    with TieredMemory.open(path, max_hot=8) as tiered:  # the same file, facts placed in tiers
+        assert list(tiered) == flat
+        assert tiered.store("the file still takes writes") not in acked
 
 
-def _kill_runs(path: Path, runs: int, seed: int) -> None:
+def _kill_runs(path: Path, runs: int, seed: int, memory_class: str) -> None:
     rng = random.Random(seed)
     acked: dict[int, str] = {}
     forgotten: set[int] = set()
     forgetting: set[int] = set()
     for run in range(runs):
         proc = subprocess.Popen(
-            [sys.executable, "-c", CRASH_WRITER, str(path), str(run)],
+            [sys.executable, "-c", _script(CRASH_WRITER, memory_class), str(path), str(run)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
@@ -127,23 +142,27 @@ def _kill_runs(path: Path, runs: int, seed: int) -> None:
     assert len(acked) > runs  # the writers got somewhere before being killed
 
 
-def test_sigkill_never_loses_an_acknowledged_write(tmp_path: Path) -> None:
-    _kill_runs(tmp_path / "m.db", runs=8, seed=1)
+@pytest.mark.parametrize("memory_class", CLASSES)
+def test_sigkill_never_loses_an_acknowledged_write(tmp_path: Path, memory_class: str) -> None:
+    _kill_runs(tmp_path / "m.db", runs=8, seed=1, memory_class=memory_class)
 
 
 @pytest.mark.slow
-def test_sigkill_many_times(tmp_path: Path) -> None:
-    _kill_runs(tmp_path / "m.db", runs=60, seed=2)
+@pytest.mark.parametrize("memory_class", CLASSES)
+def test_sigkill_many_times(tmp_path: Path, memory_class: str) -> None:
+    _kill_runs(tmp_path / "m.db", runs=60, seed=2, memory_class=memory_class)
 
 
-def _concurrent(path: Path, workers: int, per_worker: int, durability: str) -> None:
+def _concurrent(
+    path: Path, workers: int, per_worker: int, durability: str, memory_class: str
+) -> None:
     total = workers * per_worker
     procs = [
         subprocess.Popen(
             [
                 sys.executable,
                 "-c",
-                CONCURRENT_WORKER,
+                _script(CONCURRENT_WORKER, memory_class),
                 str(path),
                 str(w),
                 str(per_worker),
@@ -172,10 +191,16 @@ def _concurrent(path: Path, workers: int, per_worker: int, durability: str) -> N
         }
 
 
-def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
-    _concurrent(tmp_path / "m.db", workers=3, per_worker=60, durability="full")
+@pytest.mark.parametrize("memory_class", CLASSES)
+def test_concurrent_processes_lose_nothing(tmp_path: Path, memory_class: str) -> None:
+    _concurrent(
+        tmp_path / "m.db", workers=3, per_worker=60, durability="full", memory_class=memory_class
+    )
 
 
 @pytest.mark.slow
-def test_concurrent_processes_many_writes(tmp_path: Path) -> None:
-    _concurrent(tmp_path / "m.db", workers=4, per_worker=500, durability="normal")
+@pytest.mark.parametrize("memory_class", CLASSES)
+def test_concurrent_processes_many_writes(tmp_path: Path, memory_class: str) -> None:
+    _concurrent(
+        tmp_path / "m.db", workers=4, per_worker=500, durability="normal", memory_class=memory_class
+    )

@@ -52,6 +52,7 @@ EXPECTED = {
         "'on-call phone extension' -> The on-call phone number changed to extension 4471",
         "'office plant watering' -> None (no_overlap)",
         "after reload: The on-call phone number changed to extension 4471",
+        "as a flat memory: 401 facts",
     ],
 }
 NEEDS = {"semantic_memory.py": "onnxruntime", "mcp_client_session.py": "mcp"}

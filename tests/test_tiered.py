@@ -18,7 +18,12 @@ from hopfield_memory import (
     small_memory,
 )
 from hopfield_memory.cold.evaluation import clustered_unit_vectors, noisy_queries
-from hopfield_memory.errors import InvalidInputError, UnknownIdError
+from hopfield_memory.errors import (
+    InvalidInputError,
+    PersistenceNotFoundError,
+    RepulsionDisabledError,
+    UnknownIdError,
+)
 from hopfield_memory.gate import AbstainReason
 
 DIM = 48
@@ -169,30 +174,115 @@ def test_forget_get_and_errors() -> None:
     assert tiered.query_or_none(FACTS[0]) is None
     with pytest.raises(InvalidInputError):
         TieredMemory(max_hot=0)
-    with pytest.raises(InvalidInputError, match="no path"):
-        tiered.save()
 
 
-def test_save_load_round_trip(tmp_path: Path) -> None:
-    tiered = TieredMemory(max_hot=3, hot_confidence=None)
+def assert_same_answers(a: TieredMemory, b: TieredMemory, cues: list[str]) -> None:
+    for cue in cues:
+        x, y = a.match_quality(cue).as_dict(), b.match_quality(cue).as_dict()
+        for d in (x, y):  # facts with equal similarity may come in either order
+            d["candidates"] = [c for c in d["candidates"] if c["similarity"] > 0]
+        assert x == y, cue
+
+
+CUES = ["Eiffel Tower Paris", "violin", "nothing like this at all"]
+
+
+def test_save_load_round_trip_in_the_memory_file_format(tmp_path: Path) -> None:
+    tiered = TieredMemory(max_hot=3, hot_confidence=None, repulsive=True)
     ids = tiered.store_many(FACTS, [{"n": i} for i in range(len(FACTS))])
+    tiered.store_negative("Tokyo is the capital of France")
     tiered.query_or_none("Eiffel Tower Paris")
     tiered.forget(ids[1])
-    tiered.save(tmp_path / "mem")
-    tiered.store("A later fact")  # saving again replaces the generation atomically
-    tiered.save(tmp_path / "mem")
-    assert len(list((tmp_path / "mem").glob("gen-*"))) == 1
-    again = TieredMemory.load(tmp_path / "mem")
-    assert list(again) == list(tiered)
-    assert {i: again.tier_of(i) for i in ids if i in again} == {
-        i: tiered.tier_of(i) for i in ids if i in tiered
+    snapshot = tmp_path / "mem.sqlite"
+    tiered.save(snapshot)
+    again = TieredMemory.load(snapshot)
+    assert list(again) == list(tiered) and again.negatives() == tiered.negatives()
+    assert {i: again.tier_of(i) for i in again._hot._store.ids.tolist()} == {
+        i: tiered.tier_of(i) for i in tiered._hot._store.ids.tolist()
     }
-    for cue in ["Eiffel Tower Paris", "violin", "nothing like this at all"]:
-        a, b = again.match_quality(cue).as_dict(), tiered.match_quality(cue).as_dict()
-        for d in (a, b):  # facts with equal similarity may come in either order
-            d["candidates"] = [c for c in d["candidates"] if c["similarity"] > 0]
-        assert a == b
+    assert again.max_hot == 3 and again.hot_confidence is None and again.repulsive
+    assert_same_answers(again, tiered, CUES)
     assert again.store("next") == tiered.store("next")
+    # every fact, hot or cold, is a row: a flat memory reads the same file whole
+    flat = HopfieldMemory.load(snapshot)
+    assert list(flat) == [f for f in tiered if f.text != "next"]
+    # and a tiered memory reads any flat memory file, newest facts hot
+    flat.save(tmp_path / "flat.sqlite")
+    from_flat = TieredMemory.load(tmp_path / "flat.sqlite", max_hot=2, cold_top_k=64)
+    assert list(from_flat) == list(flat) and from_flat.num_hot == 2
+    assert from_flat.tier_of(max(f.id for f in flat)) == "hot"
+    with pytest.raises(PersistenceNotFoundError):
+        TieredMemory.load(tmp_path / "missing.sqlite")
+
+
+def test_durable_tiered_memory_commits_every_write_and_reopens(tmp_path: Path) -> None:
+    path = tmp_path / "tiers.sqlite"
+    with TieredMemory.open(path, max_hot=2, hot_confidence=None) as mem:
+        ids = mem.store_many(FACTS[:5], [{"n": i} for i in range(5)])
+        assert mem.num_hot == 2 and mem.num_cold == 3
+        cold_id = next(i for i in ids if mem.tier_of(i) == "cold")
+        mem.update(cold_id, "The violin has four strings", {"edited": True})
+        mem.forget(ids[-1])
+        other = TieredMemory.open(path)  # a second handle sees every committed write
+        assert list(other) == list(mem) and other.max_hot == 2
+        other.store("Mount Everest is the highest mountain")
+        assert len(mem) == 5 and mem.query_or_none("highest mountain Everest") is not None
+        other.close()
+        before = list(mem)
+        placement = {f.id: mem.tier_of(f.id) for f in mem}
+    # a flat handle reads the same namespace: all facts are rows of the file
+    assert list(HopfieldMemory.load(path)) == before
+    with TieredMemory.open(path) as again:  # the layout saved by close() places the facts
+        assert list(again) == before and again.max_hot == 2 and again.hot_confidence is None
+        assert {f.id: again.tier_of(f.id) for f in again} == placement
+        assert again.get(cold_id).metadata == {"edited": True}
+        assert again.store("one more") == max(placement) + 1
+    with pytest.raises(InvalidInputError, match="other parameters"):
+        TieredMemory.open(path, beta=5.0)
+    with TieredMemory.open(path, max_hot=1) as smaller:  # tier options may change per handle
+        assert smaller.num_hot == 1 and len(smaller) == len(before) + 1
+
+
+def test_negatives_abstain_and_multi_step_matches_flat_memory() -> None:
+    n = 60
+    base = clustered_unit_vectors(n, DIM, n_clusters=12, seed=3)
+    texts = [f"fact {i}" for i in range(n)]
+    options = {"dim": DIM, "num_steps": None, "repulsive": True}
+    flat = HopfieldMemory(**options)
+    tiered = TieredMemory(**options, max_hot=9, cold_top_k=n, hot_confidence=None)
+    flat.store_vectors(base, texts)
+    tiered.store_vectors(base, texts)
+    cues, _ = noisy_queries(base, 20, noise=0.6, seed=5)
+    assert_same_reports(flat, tiered, cues)
+    negative = clustered_unit_vectors(1, DIM, seed=77)
+    flat._negatives.append(negative, ["never"], [{}])  # the same vector in both memories
+    tiered._hot._negatives.append(negative, ["never"], [{}])
+    assert_same_reports(flat, tiered, np.concatenate([cues, negative]))
+    report = tiered.match_quality_vectors(negative)[0]
+    assert report.reason is AbstainReason.NEGATIVE_MATCH
+    assert tiered.negatives()[0].text == "never"
+    with pytest.raises(RepulsionDisabledError):
+        TieredMemory().store_negative("no negatives here")
+
+
+def test_update_keeps_id_and_tier_and_calibrate_matches_flat_memory() -> None:
+    flat = HopfieldMemory()
+    tiered = TieredMemory(max_hot=3, hot_confidence=None)
+    flat.store_many(FACTS)
+    ids = tiered.store_many(FACTS)
+    cold_id, hot_id = ids[0], ids[-1]
+    for fact_id in (cold_id, hot_id):
+        tier = tiered.tier_of(fact_id)
+        tiered.update(fact_id, f"Replaced fact number {fact_id} about zebras", {"v": 2})
+        flat.update(fact_id, f"Replaced fact number {fact_id} about zebras", {"v": 2})
+        assert tiered.tier_of(fact_id) == tier and tiered.get(fact_id) == flat.get(fact_id)
+    assert tiered.query_or_none(f"zebras number {cold_id}") == flat.get(cold_id).text
+    with pytest.raises(UnknownIdError):
+        tiered.update(999, "no such fact")
+    assert tiered.calibrate() == flat.calibrate()
+    examples = [("Eiffel Tower Paris", FACTS[0]), ("quantum chromodynamics", None)]
+    assert tiered.calibrate(examples) == flat.calibrate(examples)
+    assert tiered.policy == flat.policy
 
 
 def test_presets_build_with_documented_settings(tmp_path: Path) -> None:
@@ -200,19 +290,21 @@ def test_presets_build_with_documented_settings(tmp_path: Path) -> None:
     assert isinstance(small, HopfieldMemory) and small.dim == 256
     assert isinstance(medium, HopfieldMemory) and medium.dim == 512
     pytest.importorskip("faiss")
-    large = large_memory(path=tmp_path / "large")
-    assert large.max_hot == 10_000 and large.cold_tier.kind == "faiss-flat"
-    assert large.path == tmp_path / "large" and not (tmp_path / "large").exists()  # no I/O yet
     massive = massive_memory()
     assert massive.max_hot == 4096 and massive.cold_tier.kind == "faiss-ivf"
     assert massive.cold_tier.config()["nlist"] == 2048
     assert massive.path is None  # in memory when no path is given
+    path = tmp_path / "large.sqlite"
+    large = large_memory(path=path)  # a path: both tiers live in that durable file
+    assert large.max_hot == 10_000 and large.cold_tier.kind == "faiss-flat"
+    assert large.path == str(path)
     large.store_many(FACTS)
     assert large.query_or_none("Eiffel Tower Paris") == FACTS[0]
-    large.save()
+    large.close()
     assert large_memory().path is None
-    again = TieredMemory.load(tmp_path / "large")
-    assert again.query_or_none("Eiffel Tower Paris") == FACTS[0]
+    again = large_memory(path=path)
+    assert again.query_or_none("Eiffel Tower Paris") == FACTS[0] and len(again) == len(FACTS)
+    again.close()
 
 
 def test_no_preset_defaults_to_a_temp_dir() -> None:
@@ -220,4 +312,4 @@ def test_no_preset_defaults_to_a_temp_dir() -> None:
     temp = Path(tempfile.gettempdir())
     for preset in (large_memory, massive_memory):
         memory = preset()
-        assert memory.path is None or temp not in memory.path.parents
+        assert memory.path is None or temp not in Path(memory.path).parents

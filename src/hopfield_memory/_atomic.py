@@ -1,4 +1,4 @@
-"""Crash-safe file writes and versioned JSON manifests, shared by every writer in the package.
+"""Crash-safe file writes, shared by every writer in the package (snapshots, JSON Lines).
 
 A write goes to a temporary file beside the target, is fsynced, renamed over the target, and the
 directory is fsynced: a crash at any moment leaves either the old file or the new one.
@@ -6,13 +6,10 @@ directory is fsynced: a crash at any moment leaves either the old file or the ne
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
-
-from .errors import PersistenceFormatError
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -43,23 +40,3 @@ def atomic_write(target: Path, write: Callable[[Path], T]) -> T:
     finally:
         for path in leftovers:
             path.unlink(missing_ok=True)
-
-
-def read_manifest(path: Path, *, format_name: str, max_version: int, what: str) -> dict[str, Any]:
-    """The JSON manifest at ``path`` if it names ``format_name`` at a version this library
-    reads (at most ``max_version``); otherwise a :class:`PersistenceFormatError` saying why."""
-    if not path.is_file():
-        raise PersistenceFormatError(f"{str(path.parent)!r} holds no {what} ({path.name})")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise PersistenceFormatError(f"{str(path)!r} is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != format_name:
-        raise PersistenceFormatError(f"{str(path)!r} is not a {what} manifest")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > max_version:
-        raise PersistenceFormatError(
-            f"{str(path)!r} has format version {version!r}; this library reads up to "
-            f"{max_version}. Upgrade mhn-ai-agent-memory to read it."
-        )
-    return meta

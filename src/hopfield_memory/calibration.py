@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InvalidInputError
 from .gate import GatePolicy
+
+if TYPE_CHECKING:
+    from .memory import HopfieldMemory
+    from .tiered import TieredMemory
 
 logger = logging.getLogger(__name__)
 
@@ -501,3 +507,43 @@ def _logsumexp_rows(logits: np.ndarray) -> np.ndarray:
         total = np.exp(logits - safe[:, None]).sum(axis=1)
     with np.errstate(divide="ignore"):
         return np.log(total) + safe
+
+
+def fit_policy(
+    memory: HopfieldMemory | TieredMemory,
+    examples: Sequence[tuple[str, int | str | None]] | None,
+    *,
+    patterns: Callable[[], np.ndarray],
+    target_precision: float | None,
+    quantile: float,
+) -> GatePolicy:
+    """The policy ``memory.calibrate`` puts in force (see :meth:`HopfieldMemory.calibrate`).
+
+    Without ``examples``: :func:`calibrate_from_patterns` over ``patterns()`` (n, dim), the
+    stored facts. With them: each ``(cue, expected)`` is answered by the memory's own
+    ``match_quality_many`` and :func:`calibrate_from_examples` fits the thresholds.
+    """
+    if examples is None:
+        return calibrate_from_patterns(
+            patterns(), beta=memory.beta, base=memory.encoder.default_policy, quantile=quantile
+        )
+    pairs = list(examples)
+    if not pairs or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+        raise InvalidInputError("examples must be a non-empty sequence of (cue, expected)")
+    reports = memory.match_quality_many([cue for cue, _ in pairs], top_k=1)
+    expected = [want for _, want in pairs]
+    correct = [
+        bool(r.candidates) and want in (r.candidates[0].id, r.candidates[0].text)
+        for r, want in zip(reports, expected, strict=True)
+    ]
+    return calibrate_from_examples(
+        np.array([r.max_similarity for r in reports], dtype=np.float32),
+        np.array([r.gap for r in reports], dtype=np.float32),
+        np.array([r.sentinel_weight for r in reports], dtype=np.float32)
+        if memory.sentinel
+        else None,
+        np.array([want is not None for want in expected]),
+        correct=np.array(correct),
+        target_precision=target_precision,
+        base=memory.policy,
+    )

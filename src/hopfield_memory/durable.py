@@ -30,7 +30,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -51,21 +51,27 @@ from .persistence import (
     PAGE_SIZE,
     NamespaceRecord,
     _row,
-    build_memory,
     check_header,
     create_schema,
     describe,
     encoder_for,
-    fill_stores,
+    fill_rows,
+    layout_key,
     read_all_rows,
     read_meta,
     read_namespaces,
     read_rows,
+    write_layout,
 )
-from .store import Metadata, PatternStore, StoredFact
+from .store import FactRows, Metadata, PatternStore, StoredFact
 
 if TYPE_CHECKING:
     from .memory import HopfieldMemory, PathLike
+    from .tiered import TieredMemory
+
+M = TypeVar("M", bound="HopfieldMemory | TieredMemory")
+# what opening reads in one snapshot: record, facts, negatives, tier layout, changelog position
+Loaded = tuple[NamespaceRecord, PatternStore, PatternStore, "dict[str, Any] | None", int]
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +100,8 @@ class DurableStore:
         db: sqlite3.Connection,
         path: Path,
         record: NamespaceRecord,
-        facts: PatternStore,
-        negatives: PatternStore,
+        facts: FactRows,
+        negatives: FactRows,
         *,
         last_seq: int,
         timeout: float,
@@ -210,7 +216,7 @@ class DurableStore:
         self._last_seq = top
 
     def _apply_ranges(
-        self, db: sqlite3.Connection, table: str, store: PatternStore, spans: list[tuple[int, int]]
+        self, db: sqlite3.Connection, table: str, store: FactRows, spans: list[tuple[int, int]]
     ) -> None:
         """Make the RAM rows with ids in ``spans`` equal to the file's rows."""
         for first, last in _merge(spans):
@@ -235,7 +241,7 @@ class DurableStore:
 
     def _reload(self, db: sqlite3.Connection) -> None:
         self._record = self._read_record(db)
-        read_all_rows(db, self._record, self._where, into=(self._facts, self._negatives))
+        fill_rows(db, self._record, self._where, (self._facts, self._negatives))
         self._on_policy(self._record.policy)
 
     def _read_record(self, db: sqlite3.Connection) -> NamespaceRecord:
@@ -340,7 +346,7 @@ class DurableStore:
 
         def body(db: sqlite3.Connection) -> Callable[[], list[StoredFact]]:
             for fact_id in ids:
-                store.row(fact_id)  # RAM equals the file here: unknown ids raise
+                store.get(fact_id)  # RAM equals the file here: unknown ids raise
             for start in range(0, len(ids), _ID_CHUNK):
                 chunk = ids[start : start + _ID_CHUNK]
                 db.execute(
@@ -371,6 +377,11 @@ class DurableStore:
             return self._facts.clear
 
         self._write(body)
+
+    def write_layout(self, layout: dict[str, Any]) -> None:
+        """Commit the namespace's tier layout (where a TieredMemory keeps which fact)."""
+        db = self._conn()
+        self._transaction("BEGIN IMMEDIATE", lambda: write_layout(db, self.namespace, layout))
 
     def set_policy(self, policy: GatePolicy) -> None:
         """Commit a new gate policy for the namespace, then apply it."""
@@ -409,7 +420,7 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def open_memory(
-    cls: type[HopfieldMemory],
+    cls: type[M],
     path: PathLike,
     *,
     encoder: Encoder | None,
@@ -418,8 +429,9 @@ def open_memory(
     durability: str,
     timeout: float,
     params: dict[str, Any],
-) -> HopfieldMemory:
-    """Open (or create) ``namespace`` in the durable file at ``path``; see HopfieldMemory.open."""
+) -> M:
+    """Open (or create) ``namespace`` in the durable file at ``path``; see HopfieldMemory.open
+    (TieredMemory.open is the same with the facts placed in tiers)."""
     if not isinstance(namespace, str) or not namespace:
         raise InvalidInputError(f"namespace must be a non-empty str, got {namespace!r}")
     if durability not in DURABILITY:
@@ -455,28 +467,29 @@ def open_memory(
 
 
 def _open_on(
-    cls: type[HopfieldMemory],
+    cls: type[M],
     db: sqlite3.Connection,
     target: Path,
-    wanted: HopfieldMemory,
+    wanted: M,
     encoder: Encoder | None,
     namespace: str,
     create: bool,
     durability: str,
     timeout: float,
     params: dict[str, Any],
-) -> HopfieldMemory:
+) -> M:
     where = describe(target)
     probe = DurableProbe(db, where, timeout)
 
-    def load() -> tuple[NamespaceRecord, PatternStore, PatternStore, int] | None:
-        """The namespace's record, rows and changelog position from one read snapshot."""
+    def load() -> Loaded | None:
+        """The namespace's record, rows, layout and changelog position from one snapshot."""
         rec = _inspect(db, where, namespace)
         if rec is None:
             return None
         facts, negatives = read_all_rows(db, rec, where)
         seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changelog'").fetchone()
-        return rec, facts, negatives, 0 if seq is None else int(seq[0])
+        layout = read_meta(db, where).get(layout_key(namespace))
+        return rec, facts, negatives, layout, 0 if seq is None else int(seq[0])
 
     # 1. Read and check everything before writing anything (a failed open changes nothing).
     loaded = probe.run("BEGIN", load)
@@ -504,22 +517,31 @@ def _open_on(
         if loaded is None:
             raise PersistenceFormatError(f"{where} lost namespace {namespace!r} while opening")
         _check_compatible(loaded[0], wanted, encoder, params, where)
-    record, facts, negatives, last_seq = loaded
-    memory = build_memory(cls, record, encoder_for(record.encoder, encoder, where))
+    record, facts, negatives, layout, last_seq = loaded
+    options = {k: v for k, v in params.items() if k not in record.parameters and k != "dim"}
+    options.pop("policy", None)
+    memory = cls._restore(
+        record,
+        encoder_for(record.encoder, encoder, where),
+        facts,
+        negatives,
+        layout=layout,
+        options=options,
+    )
     memory.namespace = namespace
-    fill_stores(memory, facts, negatives)
+    fact_rows, negative_rows = memory._row_sinks()
     memory._durable = DurableStore(
         db,
         target,
         record,
-        memory._store,
-        memory._negatives,
+        fact_rows,
+        negative_rows,
         last_seq=last_seq,
         timeout=timeout,
         on_policy=memory._set_policy_local,
     )
     logger.debug("opened %s namespace %r: %d facts", where, namespace, len(facts))
-    return memory
+    return cast(M, memory)
 
 
 class DurableProbe:
@@ -605,7 +627,7 @@ def _create(db: sqlite3.Connection, where: str, record: NamespaceRecord) -> None
 
 def _check_compatible(
     record: NamespaceRecord,
-    wanted: HopfieldMemory,
+    wanted: HopfieldMemory | TieredMemory,
     encoder: Encoder | None,
     params: dict[str, Any],
     where: str,

@@ -16,6 +16,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -34,10 +35,11 @@ from .gate import GatePolicy, decide
 from .progress import progress as progress_bar
 from .reads import ReadCalls
 from .results import Diagnosis, MatchReport, Recall, Recommendation
-from .store import Metadata, PatternStore, StoredFact
+from .store import FactRows, Metadata, PatternStore, StoredFact
 
 if TYPE_CHECKING:
     from .durable import DurableStore
+    from .persistence import NamespaceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -474,43 +476,15 @@ class HopfieldMemory(ReadCalls):
                 "into a namespace opened with the new encoder."
             )
         with self._lock:
-            facts = _reencoded(self._store, encoder, self._encode, progress)
-            negatives = _reencoded(self._negatives, encoder, self._encode, progress)
+            facts = reencoded(self._store, encoder, progress)
+            negatives = reencoded(self._negatives, encoder, progress)
             self.encoder, self._store, self._negatives = encoder, facts, negatives
             self._policy = encoder.default_policy
             self._cue_cache.clear()
 
-    def adopt_reencoded(
-        self, facts: PatternStore, negatives: PatternStore, *, progress: bool | None = None
-    ) -> None:
-        """Take over facts and negatives read elsewhere (another encoder's vectors), encoding
-        their texts with this memory's encoder; ids, metadata and the id counter are kept."""
-        with self._lock:
-            self._store = _reencoded(facts, self.encoder, self._encode, progress)
-            self._negatives = _reencoded(negatives, self.encoder, self._encode, progress)
-            self._cue_cache.clear()
-
-    def _encode(
-        self,
-        texts: list[str],
-        *,
-        encoder: Encoder | None = None,
-        progress: bool | None = None,
-    ) -> np.ndarray:
-        """Encode validated texts in batches (with ``encoder``, default the memory's own):
-        float32 (n, dim), checked before use."""
-        enc = self.encoder if encoder is None else encoder
-        n = len(texts)
-        if n <= ENCODE_BATCH:
-            vectors = enc.encode_batch(texts) if n else np.empty((0, enc.dim), np.float32)
-            return _checked(enc, vectors, n)
-        out = np.empty((n, enc.dim), dtype=np.float32)
-        with progress_bar(n, "encoding", progress) as advance:
-            for start in range(0, n, ENCODE_BATCH):
-                chunk = texts[start : start + ENCODE_BATCH]
-                out[start : start + len(chunk)] = _checked(enc, enc.encode_batch(chunk), len(chunk))
-                advance(len(chunk))
-        return out
+    def _encode(self, texts: list[str], *, progress: bool | None = None) -> np.ndarray:
+        """Encode validated texts with this memory's encoder (see :func:`encode_in_batches`)."""
+        return encode_in_batches(self.encoder, texts, progress=progress)
 
     def _encode_cues(self, cues: list[str]) -> np.ndarray:
         """Encode cues through the LRU cache: float32 (q, dim)."""
@@ -867,35 +841,19 @@ class HopfieldMemory(ReadCalls):
         target is given (:func:`~hopfield_memory.calibration.calibrate_from_examples`).
         The fitted policy is saved with the memory.
         """
-        from .calibration import calibrate_from_examples, calibrate_from_patterns
+        from .calibration import fit_policy
 
-        if examples is None:
+        def patterns() -> np.ndarray:
             with self._lock:
-                patterns = self._store.patterns.copy()
-            policy = calibrate_from_patterns(
-                patterns, beta=self.beta, base=self.encoder.default_policy, quantile=quantile
-            )
-        else:
-            pairs = list(examples)
-            if not pairs or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
-                raise InvalidInputError("examples must be a non-empty sequence of (cue, expected)")
-            reports = self.match_quality_many([cue for cue, _ in pairs], top_k=1)
-            expected = [want for _, want in pairs]
-            correct = [
-                bool(r.candidates) and want in (r.candidates[0].id, r.candidates[0].text)
-                for r, want in zip(reports, expected, strict=True)
-            ]
-            policy = calibrate_from_examples(
-                np.array([r.max_similarity for r in reports], dtype=np.float32),
-                np.array([r.gap for r in reports], dtype=np.float32),
-                np.array([r.sentinel_weight for r in reports], dtype=np.float32)
-                if self.sentinel
-                else None,
-                np.array([want is not None for want in expected]),
-                correct=np.array(correct),
-                target_precision=target_precision,
-                base=self._policy,
-            )
+                return self._store.patterns.copy()
+
+        policy = fit_policy(
+            self,
+            examples,
+            patterns=patterns,
+            target_precision=target_precision,
+            quantile=quantile,
+        )
         self.policy = policy
         logger.info("gate calibrated: %s", policy)
         return policy
@@ -908,16 +866,19 @@ class HopfieldMemory(ReadCalls):
         The snapshot is a compacted file in the durable format holding this memory's namespace:
         :meth:`load` reads it into RAM, :meth:`open` binds to it.
         """
-        from .persistence import save_snapshot
+        from .persistence import namespace_record, save_snapshot, store_rows
 
         with self._lock:
             self._sync()
-            if self._durable is not None and _same_file(path, self._durable.path):
-                raise InvalidInputError(
-                    f"{str(path)!r} is the durable file this memory is bound to; it is always "
-                    f"up to date. Save the snapshot to another path."
-                )
-            save_snapshot(self, path)
+            refuse_own_file(path, self._durable)
+            store, negatives = self._store, self._negatives
+            record = namespace_record(
+                self,
+                next_id=max(store.next_id, negatives.next_id),
+                n_facts=len(store),
+                n_negatives=len(negatives),
+            )
+            save_snapshot(path, record, store_rows(store), store_rows(negatives))
 
     @classmethod
     def load(
@@ -944,6 +905,38 @@ class HopfieldMemory(ReadCalls):
         from .persistence import load_snapshot
 
         return load_snapshot(cls, path, encoder, namespace, reencode=reencode, progress=progress)
+
+    @classmethod
+    def _restore(
+        cls,
+        record: NamespaceRecord,
+        encoder: Encoder,
+        facts: PatternStore,
+        negatives: PatternStore,
+        *,
+        layout: dict[str, Any] | None,
+        options: dict[str, Any],
+    ) -> HopfieldMemory:
+        """A memory from a file's namespace ``record`` and rows (``layout`` only matters to
+        tiers); ``options`` are constructor keywords the file does not hold."""
+        from .persistence import build_memory, fill_stores
+
+        memory = build_memory(cls, record, encoder, options)
+        fill_stores(memory, facts, negatives)
+        return memory
+
+    @classmethod
+    def _restore_legacy(
+        cls, source: Path, encoder: Encoder | None, options: dict[str, Any]
+    ) -> HopfieldMemory:
+        """A memory from a JSON file of mhn-ai-agent-memory 1.0 (no ``options`` apply)."""
+        from .persistence import load_legacy_json
+
+        return load_legacy_json(cls, source, encoder)
+
+    def _row_sinks(self) -> tuple[FactRows, FactRows]:
+        """Where the durable layer applies fact and negative changes."""
+        return self._store, self._negatives
 
     def export_jsonl(self, path: PathLike | TextIO, *, vectors: bool = False) -> int:
         """Write facts (text, metadata, and vectors if asked) as JSON Lines; returns the count.
@@ -1045,12 +1038,31 @@ def build_reports(
     ]
 
 
-def _reencoded(
-    store: PatternStore, encoder: Encoder, encode: Any, progress: bool | None
-) -> PatternStore:
-    """A copy of ``store`` (same ids, texts, metadata) with every text encoded by ``encoder``."""
+def encode_in_batches(
+    encoder: Encoder, texts: list[str], *, progress: bool | None = None
+) -> np.ndarray:
+    """Encode validated texts in batches of ``ENCODE_BATCH`` (a bar when ``progress``):
+    float32 (n, dim), checked before use."""
+    n = len(texts)
+    if n <= ENCODE_BATCH:
+        vectors = encoder.encode_batch(texts) if n else np.empty((0, encoder.dim), np.float32)
+        return _checked(encoder, vectors, n)
+    out = np.empty((n, encoder.dim), dtype=np.float32)
+    with progress_bar(n, "encoding", progress) as advance:
+        for start in range(0, n, ENCODE_BATCH):
+            chunk = texts[start : start + ENCODE_BATCH]
+            out[start : start + len(chunk)] = _checked(
+                encoder, encoder.encode_batch(chunk), len(chunk)
+            )
+            advance(len(chunk))
+    return out
+
+
+def reencoded(store: PatternStore, encoder: Encoder, progress: bool | None) -> PatternStore:
+    """A copy of ``store`` (same ids, texts, metadata, id counter) with every text encoded by
+    ``encoder``."""
     facts = list(store)
-    vectors = encode([f.text for f in facts], encoder=encoder, progress=progress)
+    vectors = encode_in_batches(encoder, [f.text for f in facts], progress=progress)
     fresh = PatternStore(encoder.dim, capacity=len(facts))
     fresh.append(
         vectors, [f.text for f in facts], [f.metadata for f in facts], ids=[f.id for f in facts]
@@ -1164,6 +1176,15 @@ def _empty_diagnosis() -> Diagnosis:
 
 
 # --------------------------------------------------------------------------------- validation
+
+
+def refuse_own_file(path: PathLike, durable: DurableStore | None) -> None:
+    """Refuse to write a snapshot over the durable file a memory is bound to."""
+    if durable is not None and _same_file(path, durable.path):
+        raise InvalidInputError(
+            f"{str(path)!r} is the durable file this memory is bound to; it is always "
+            f"up to date. Save the snapshot to another path."
+        )
 
 
 def _same_file(a: PathLike, b: PathLike) -> bool:

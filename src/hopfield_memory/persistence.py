@@ -34,10 +34,10 @@ import logging
 import sqlite3
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import numpy as np
 
@@ -52,10 +52,13 @@ from .errors import (
 )
 from .gate import GatePolicy
 from .progress import progress as progress_bar
-from .store import Metadata, PatternStore
+from .store import FactRows, Metadata, PatternStore
 
 if TYPE_CHECKING:
     from .memory import HopfieldMemory, PathLike
+    from .tiered import TieredMemory
+
+M = TypeVar("M", bound="HopfieldMemory | TieredMemory")
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +128,8 @@ _REQUIRED_COLUMNS = {
 }
 _FETCH_CHUNK = 8192
 PAGE_SIZE = 16384  # 384-dim float32 rows (1.6 kB) waste a quarter of 4 kB pages, little of 16 kB
+
+FactRow = tuple[int, str, Metadata, np.ndarray]  # (id, text, metadata, vector (dim,))
 
 SnapshotNotFoundError = PersistenceNotFoundError  # the name the 2.0 previews used
 
@@ -419,23 +424,32 @@ def read_rows(
 
 
 def read_all_rows(
+    db: sqlite3.Connection, record: NamespaceRecord, source: str
+) -> tuple[PatternStore, PatternStore]:
+    """Facts and negatives of one namespace in new pattern stores (see :func:`fill_rows`)."""
+    stores = (
+        PatternStore(record.dim, capacity=record.n_facts),
+        PatternStore(record.dim, capacity=record.n_negatives),
+    )
+    fill_rows(db, record, source, stores)
+    return stores
+
+
+def fill_rows(
     db: sqlite3.Connection,
     record: NamespaceRecord,
     source: str,
-    *,
-    into: tuple[PatternStore, PatternStore] | None = None,
-    verify: bool = True,
-) -> tuple[PatternStore, PatternStore]:
-    """Facts and negatives of one namespace in pattern stores (new ones, or ``into`` after
-    clearing them), checked against the record's counts."""
+    into: tuple[FactRows, FactRows],
+) -> None:
+    """Replace the content of ``into`` (facts, negatives) by the namespace's rows, checked
+    against the record's counts."""
     expected = (record.n_facts, record.n_negatives)
-    stores = into or tuple(PatternStore(record.dim, capacity=n) for n in expected)
     totals = db.execute("SELECT sum(n_facts), sum(n_negatives) FROM namespaces").fetchone()
-    for store, table, n, total in zip(stores, ROW_TABLES, expected, totals, strict=True):
+    for store, table, n, total in zip(into, ROW_TABLES, expected, totals, strict=True):
         store.clear()
         store.reserve(n)
         scan = 3 * n >= (total or 0)
-        for chunk in iter_rows(db, table, record, source, scan=scan, verify=verify):
+        for chunk in iter_rows(db, table, record, source, scan=scan):
             store.append(chunk.vectors, chunk.texts, chunk.metadata, ids=chunk.ids)
         if len(store) != n:
             raise PersistenceFormatError(
@@ -443,7 +457,6 @@ def read_all_rows(
                 f"{len(store)} (damaged file)"
             )
         store.next_id = max(store.next_id, record.next_id)
-    return stores[0], stores[1]
 
 
 def encoder_for(spec: EncoderSpec, encoder: Encoder | None, source: str) -> Encoder:
@@ -464,11 +477,12 @@ def encoder_for(spec: EncoderSpec, encoder: Encoder | None, source: str) -> Enco
 
 
 def build_memory(
-    cls: type[HopfieldMemory], record: NamespaceRecord, encoder: Encoder
-) -> HopfieldMemory:
-    """A memory of type ``cls`` with the record's parameters and policy (no facts yet)."""
+    cls: type[M], record: NamespaceRecord, encoder: Encoder, options: dict[str, Any]
+) -> M:
+    """A memory of type ``cls`` with the record's parameters and policy, plus constructor
+    ``options`` the file does not hold (no facts yet)."""
     try:
-        memory = cls(encoder, policy=record.policy, **record.parameters)
+        memory = cls(encoder, policy=record.policy, **{**record.parameters, **options})
     except TypeError as exc:
         raise PersistenceFormatError(
             f"namespace {record.name!r} has parameters this version does not know: {exc}"
@@ -480,20 +494,21 @@ def build_memory(
 # --------------------------------------------------------------------------------- snapshots
 
 
-def save_snapshot(memory: HopfieldMemory, path: PathLike) -> None:
-    """Write ``memory`` (its namespace) to ``path`` atomically (temp file, fsync, rename)."""
-    store, negatives = memory._store, memory._negatives
-    namespace = memory.namespace
-    record = NamespaceRecord(
-        name=namespace,
-        dim=memory.dim,
-        encoder=memory.encoder.spec,
-        policy=memory.policy,
-        parameters=memory._parameters(),
-        next_id=max(store.next_id, negatives.next_id),
-        n_facts=len(store),
-        n_negatives=len(negatives),
-    )
+def save_snapshot(
+    path: PathLike,
+    record: NamespaceRecord,
+    facts: Iterable[FactRow],
+    negatives: Iterable[FactRow],
+    *,
+    layout: dict[str, Any] | None = None,
+) -> None:
+    """Write one namespace to ``path`` atomically (temp file, fsync, rename).
+
+    ``facts`` and ``negatives`` yield ``(id, text, metadata, vector)``; their counts must be the
+    record's. ``layout`` is how a :class:`~hopfield_memory.tiered.TieredMemory` places the facts
+    (saved as the meta key ``layout:<namespace>``; a flat memory ignores it).
+    """
+    namespace = record.name
 
     def write(tmp: Path) -> None:
         with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as db:
@@ -505,20 +520,36 @@ def save_snapshot(memory: HopfieldMemory, path: PathLike) -> None:
                 "INSERT INTO meta VALUES (?, ?)",
                 [("format", json.dumps(FORMAT_NAME)), ("format_version", str(FORMAT_VERSION))],
             )
+            if layout is not None:
+                write_layout(db, namespace, layout)
             db.execute("INSERT INTO namespaces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", record.as_row())
-            for table, source in (("facts", store), ("negatives", negatives)):
+            for table, rows in (("facts", facts), ("negatives", negatives)):
                 db.executemany(
                     f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        _row(fact_id, namespace, source.text_at(row), source.metadata_at(row),
-                             source.patterns[row])
-                        for row, fact_id in enumerate(source.ids.tolist())
-                    ),
-                )  # fmt: skip
+                    (_row(i, namespace, text, meta, vector) for i, text, meta, vector in rows),
+                )
                 set_sequence(db, table, record.next_id - 1)
             db.execute("COMMIT")
 
     atomic_write(Path(path), write)
+
+
+def store_rows(store: PatternStore) -> Iterator[FactRow]:
+    """``(id, text, metadata, vector)`` of every row of ``store``, in row order."""
+    for row, fact_id in enumerate(store.ids.tolist()):
+        yield fact_id, store.text_at(row), store.metadata_at(row), store.patterns[row]
+
+
+def layout_key(namespace: str) -> str:
+    """The ``meta`` key holding a namespace's tier layout."""
+    return f"layout:{namespace}"
+
+
+def write_layout(db: sqlite3.Connection, namespace: str, layout: dict[str, Any]) -> None:
+    """Record a namespace's tier layout (JSON) in ``meta``; replaces an older one."""
+    db.execute(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)", (layout_key(namespace), json.dumps(layout))
+    )
 
 
 def create_schema(db: sqlite3.Connection) -> None:
@@ -544,19 +575,21 @@ def _row(
 
 
 def load_snapshot(
-    cls: type[HopfieldMemory],
+    cls: type[M],
     path: PathLike,
     encoder: Encoder | None,
     namespace: str | None = None,
     *,
     reencode: bool = False,
     progress: bool | None = None,
-) -> HopfieldMemory:
+    options: dict[str, Any] | None = None,
+) -> M:
     """Build an in-RAM memory of type ``cls`` from one namespace of the file at ``path``.
 
     The file may be a snapshot, a durable store (read as it is now) or a JSON file of
     mhn-ai-agent-memory 1.0. With ``reencode=True`` and an ``encoder`` of another fingerprint,
     every stored text is encoded again with it (in batches, with progress) instead of refusing.
+    ``options`` are constructor keywords the file does not hold (e.g. a TieredMemory's).
     """
     source = Path(path)
     if not source.is_file():
@@ -564,12 +597,12 @@ def load_snapshot(
     with source.open("rb") as fh:
         start = fh.read(64).lstrip()
     if start.startswith(b"{"):
-        return load_legacy_json(cls, source, encoder)
+        return cast(M, cls._restore_legacy(source, encoder, options or {}))
     where = describe(source)
     try:
         with open_for_reading(source) as db:
             db.execute("BEGIN")
-            read_meta(db, where)
+            meta = read_meta(db, where)
             record = pick_namespace(read_namespaces(db, where), namespace, where)
             moving = (
                 reencode
@@ -585,14 +618,32 @@ def load_snapshot(
             db.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         raise PersistenceFormatError(f"{where} is damaged or not a memory file: {exc}") from None
+    layout = meta.get(layout_key(record.name))
     if moving:
-        memory = build_memory(cls, replace(record, policy=chosen.default_policy), chosen)
         logger.info("re-encoding %d facts of %s with %r", len(facts), where, chosen)
-        memory.adopt_reencoded(facts, negatives, progress=progress)
-        return memory
-    memory = build_memory(cls, record, chosen)
-    fill_stores(memory, facts, negatives)
-    return memory
+        from .memory import reencoded
+
+        facts = reencoded(facts, chosen, progress)
+        negatives = reencoded(negatives, chosen, progress)
+        record = replace(record, policy=chosen.default_policy)
+    memory = cls._restore(record, chosen, facts, negatives, layout=layout, options=options or {})
+    return cast(M, memory)
+
+
+def namespace_record(
+    memory: HopfieldMemory | TieredMemory, *, next_id: int, n_facts: int, n_negatives: int
+) -> NamespaceRecord:
+    """The ``namespaces`` row describing ``memory`` with these counts."""
+    return NamespaceRecord(
+        name=memory.namespace,
+        dim=memory.dim,
+        encoder=memory.encoder.spec,
+        policy=memory.policy,
+        parameters=memory._parameters(),
+        next_id=next_id,
+        n_facts=n_facts,
+        n_negatives=n_negatives,
+    )
 
 
 def fill_stores(memory: HopfieldMemory, facts: PatternStore, negatives: PatternStore) -> None:

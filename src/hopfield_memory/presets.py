@@ -13,10 +13,11 @@ preset             returns           defaults                                   
 =================  ================  ===================================================  ======
 
 Every preset takes an ``encoder`` (or ``dim=`` for the default one), any constructor option to
-override and, for the tiered ones, a ``path``: the directory :meth:`TieredMemory.save` writes
-to. Without a path the memory lives in RAM only; no preset ever writes to a shared temporary
-folder. ``large_memory`` and ``massive_memory`` need ``pip install 'mhn-ai-agent-memory[scale]'``
-and raise MissingExtraError without it.
+override and, for the tiered ones, a ``path``: the memory file both tiers live in, opened with
+:meth:`TieredMemory.open` (durable: every write is committed before the call returns; opening an
+existing file reads its facts back). Without a path the memory lives in RAM only; no preset ever
+writes to a shared temporary folder. ``large_memory`` and ``massive_memory`` need
+``pip install 'mhn-ai-agent-memory[scale]'`` and raise MissingExtraError without it.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def large_memory(
         "cold": "faiss-flat",
         "cold_top_k": 32,
     }
-    return TieredMemory(_encoder(encoder, options, 512), path=path, **{**defaults, **options})
+    return _tiered(_encoder(encoder, options, 512), path, {**defaults, **options})
 
 
 def massive_memory(
@@ -76,7 +77,14 @@ def massive_memory(
         "cold_options": dict(MASSIVE_IVF),
         "cold_top_k": 32,
     }
-    return TieredMemory(_encoder(encoder, options, 384), path=path, **{**defaults, **options})
+    return _tiered(_encoder(encoder, options, 384), path, {**defaults, **options})
+
+
+def _tiered(encoder: Encoder, path: PathLike | None, options: dict[str, Any]) -> TieredMemory:
+    """In RAM without a path; else bound to the durable file at ``path``."""
+    if path is None:
+        return TieredMemory(encoder, **options)
+    return TieredMemory.open(path, encoder=encoder, **options)
 
 
 def _encoder(encoder: Encoder | None, options: dict[str, Any], dim: int) -> Encoder:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,6 +28,32 @@ class StoredFact:
     id: int
     text: str
     metadata: Metadata
+
+
+class FactRows(Protocol):
+    """What the file layers (:mod:`.durable`, :mod:`.persistence`) change facts through.
+
+    :class:`PatternStore` is one; :class:`~hopfield_memory.tiered.TieredMemory` offers another
+    that places each fact in its hot layer or its cold tier.
+    """
+
+    next_id: int
+
+    def __len__(self) -> int: ...
+    def __contains__(self, fact_id: object) -> bool: ...
+    def get(self, fact_id: int) -> StoredFact: ...
+    def append(
+        self,
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        metadata: Sequence[Metadata],
+        *,
+        ids: Sequence[int] | None = None,
+    ) -> list[int]: ...
+    def replace(self, fact_id: int, vector: np.ndarray, text: str, metadata: Metadata) -> None: ...
+    def remove(self, fact_id: int) -> StoredFact: ...
+    def clear(self) -> None: ...
+    def reserve(self, rows: int) -> None: ...
 
 
 class PatternStore:

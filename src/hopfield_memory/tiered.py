@@ -10,7 +10,9 @@ A cue is answered like this:
 3. Hot similarities, cold candidates' similarities and the sentinel's zero logit go into one
    :func:`kernel.readout <hopfield_memory.kernel.readout>`; the answer, its weight and the three
    abstention signals come from that one softmax and are gated by the same
-   :class:`~hopfield_memory.gate.GatePolicy` as a flat memory, at every size.
+   :class:`~hopfield_memory.gate.GatePolicy` as a flat memory, at every size. With
+   ``num_steps != 1`` each cue first relaxes over its hot facts and cold candidates (and is
+   pushed away from the negatives when ``repulsive=True``), as a flat memory relaxes over all.
 
 The softmax denominator covers the hot facts plus the cold candidates considered, not every cold
 fact. A cold fact that is not a candidate would have had a tiny weight anyway (it is not among the
@@ -25,51 +27,296 @@ cue) adds 1, and the score halves every ``half_life`` cues. When the hot layer e
 whose score reaches ``promote_after`` (default 1.5: two wins within ``half_life`` cues) moves back
 into the hot layer. Recording a use happens after the answer is computed, so it never changes that
 answer; a move keeps the id, text, metadata and vector, and no fact is ever in both tiers.
+
+Files. Both tiers live in the one file format of :mod:`.persistence`: every fact, hot or cold, is
+a row of ``facts``, so a tiered file is also a flat memory file (``HopfieldMemory.load`` reads it
+whole) and ``TieredMemory.load`` reads any memory file. Where the facts sat and their use scores
+(the *layout*, a cache: losing it changes placement, never an answer's facts) are the meta key
+``layout:<namespace>``. :meth:`TieredMemory.save` writes a snapshot atomically;
+:meth:`TieredMemory.open` binds to a durable file exactly as ``HopfieldMemory.open`` does (every
+write committed before the call returns, several processes, namespaces); moves between tiers
+write nothing. The cold index is rebuilt from the stored vectors when a file is read.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import shutil
-import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import kernel
-from ._atomic import atomic_write, fsync_path, read_manifest
-from .cold import ColdTier, load_cold_tier, make_cold_tier
-from .cold._io import load_array, save_array, save_json
+from .cold import ColdTier, make_cold_tier
 from .encoders.base import Encoder, as_unit_rows
-from .errors import (
-    InvalidInputError,
-    InvalidTypeError,
-    PersistenceFormatError,
-    UnknownIdError,
-)
+from .errors import InvalidInputError, InvalidTypeError, PersistenceFormatError
 from .gate import GatePolicy, decide
 from .memory import (
     HopfieldMemory,
     PathLike,
+    _check_fact_texts,
     _check_metadata,
     build_reports,
     policy_for_call,
+    refuse_own_file,
 )
+from .persistence import FactRow, namespace_record, save_snapshot, store_rows
 from .reads import ReadCalls
 from .results import MatchReport, Recall
-from .store import Metadata, StoredFact
+from .store import FactRows, Metadata, PatternStore, StoredFact
+
+if TYPE_CHECKING:
+    from .durable import DurableStore
+    from .persistence import NamespaceRecord
 
 logger = logging.getLogger(__name__)
 
-TIERED_FORMAT = "hopfield-memory-tiered"
-TIERED_FORMAT_VERSION = 1
-MANIFEST = "tiered.json"
+LAYOUT_VERSION = 1
+_ROW_CHUNK = 8192  # cold rows fetched at once when writing a snapshot
+
+
+class Tiers:
+    """Where each fact lives, the hot layer or the cold tier, and the use scores that decide it.
+
+    It is the :class:`~hopfield_memory.store.FactRows` of a :class:`TieredMemory`: the durable
+    layer and file loading apply every change through it. Not thread-safe on its own (the memory
+    calls it under its lock).
+
+    Parameters
+    ----------
+    hot : HopfieldMemory
+        The hot layer (in RAM; never bound to a file itself).
+    cold : ColdTier
+        The cold tier.
+    max_hot, promote_after, half_life
+        See :class:`TieredMemory`.
+    """
+
+    def __init__(
+        self,
+        hot: HopfieldMemory,
+        cold: ColdTier,
+        *,
+        max_hot: int,
+        promote_after: float,
+        half_life: int,
+    ) -> None:
+        self.hot = hot
+        self.cold = cold
+        self.max_hot = max_hot
+        self.promote_after = promote_after
+        self.half_life = half_life
+        self.next_id = 0
+        self.clock = 0  # cues answered; the time unit of use scores
+        self._cold_text: dict[int, str] = {}
+        self._cold_meta: dict[int, Metadata] = {}
+        self._score: dict[int, float] = {}
+        self._last: dict[int, int] = {}
+
+    # ------------------------------------------------------------------------- FactRows
+
+    def __len__(self) -> int:
+        return len(self.hot._store) + len(self._cold_text)
+
+    def __contains__(self, fact_id: object) -> bool:
+        return fact_id in self.hot._store or fact_id in self._cold_text
+
+    def get(self, fact_id: int) -> StoredFact:
+        """The fact with ``fact_id`` from whichever tier holds it."""
+        if fact_id in self._cold_text:
+            return StoredFact(fact_id, self._cold_text[fact_id], self._cold_meta.get(fact_id, {}))
+        return self.hot._store.get(fact_id)  # raises UnknownIdError when in neither
+
+    def append(
+        self,
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        metadata: Sequence[Metadata],
+        *,
+        ids: Sequence[int] | None = None,
+    ) -> list[int]:
+        """Place new facts (unit rows (k, dim)): they go hot with a use of 1, and the lowest
+        scores of the hot layer then overflow to the cold tier. Returns their ids."""
+        k = len(texts)
+        new = np.arange(self.next_id, self.next_id + k) if ids is None else np.asarray(ids)
+        new = new.astype(np.int64)
+        if k == 0:
+            return []
+        # Rank current hot facts and the new ones by (score, id); the top max_hot stay hot.
+        hot_ids = self.hot._store.ids.copy()
+        all_ids = np.concatenate([hot_ids, new])
+        scores = np.concatenate([self._scores(hot_ids), np.ones(k)])
+        leaving = all_ids[np.lexsort((all_ids, scores))[: max(0, len(all_ids) - self.max_hot)]]
+        straight_to_cold = np.isin(new, leaving)
+        self._add_cold(
+            new[straight_to_cold],
+            vectors[straight_to_cold],
+            [(texts[i], metadata[i]) for i in np.flatnonzero(straight_to_cold).tolist()],
+        )
+        self._move_to_cold(leaving[np.isin(leaving, hot_ids)])
+        stay = np.flatnonzero(~straight_to_cold).tolist()
+        self.hot._store.append(
+            vectors[stay], [texts[i] for i in stay], [metadata[i] for i in stay], ids=new[stay]
+        )
+        for fact_id in new[stay].tolist():
+            self._score[fact_id], self._last[fact_id] = 1.0, self.clock
+        self.next_id = max(self.next_id, int(new.max()) + 1)
+        return new.tolist()
+
+    def replace(self, fact_id: int, vector: np.ndarray, text: str, metadata: Metadata) -> None:
+        """New vector (dim,), text and metadata for ``fact_id``, in the tier that holds it."""
+        if fact_id in self._cold_text:
+            one = np.array([fact_id], dtype=np.int64)
+            self.cold.remove(one)
+            self._add_cold(one, vector[None, :], [(text, metadata)])
+        else:
+            self.hot._store.replace(fact_id, vector, text, metadata)
+
+    def remove(self, fact_id: int) -> StoredFact:
+        """Delete ``fact_id`` from whichever tier holds it; returns what was deleted."""
+        fact = self.get(fact_id)
+        if fact_id in self._cold_text:
+            self.cold.remove(np.array([fact_id], dtype=np.int64))
+            del self._cold_text[fact_id]
+            self._cold_meta.pop(fact_id, None)
+        else:
+            self.hot._store.remove(fact_id)
+        self._score.pop(fact_id, None)
+        self._last.pop(fact_id, None)
+        return fact
+
+    def clear(self) -> None:
+        """Remove every fact from both tiers; ids keep counting up."""
+        self.hot._store.clear()
+        if len(self.cold):
+            self.cold.remove(self.cold.ids())
+        self._cold_text.clear()
+        self._cold_meta.clear()
+        self._score.clear()
+        self._last.clear()
+
+    def reserve(self, rows: int) -> None:
+        """Nothing to prepare: each tier grows on its own."""
+
+    # ------------------------------------------------------------------------ placement
+
+    @property
+    def num_cold(self) -> int:
+        return len(self._cold_text)
+
+    def in_cold(self, fact_id: int) -> bool:
+        return fact_id in self._cold_text
+
+    def record_use(self, fact_id: int) -> None:
+        """Count one win for ``fact_id`` now; promote it when a cold fact's score is high."""
+        self._score[fact_id] = float(self._scores(np.array([fact_id]))[0]) + 1.0
+        self._last[fact_id] = self.clock
+        if fact_id in self._cold_text and self._score[fact_id] >= self.promote_after:
+            self._promote(fact_id)
+
+    def _scores(self, ids: np.ndarray) -> np.ndarray:
+        """Decayed use scores of ``ids`` now (0 for ids without a record)."""
+        score = np.array([self._score.get(i, 0.0) for i in ids.tolist()], dtype=np.float64)
+        last = np.array([self._last.get(i, self.clock) for i in ids.tolist()], dtype=np.float64)
+        return score * np.exp2(-(self.clock - last) / self.half_life)
+
+    def _add_cold(
+        self, ids: np.ndarray, vectors: np.ndarray, facts: list[tuple[str, Metadata]]
+    ) -> None:
+        if len(ids) == 0:
+            return
+        self.cold.add(ids, vectors)
+        for fact_id, (text, meta) in zip(ids.tolist(), facts, strict=True):
+            self._cold_text[fact_id] = text
+            if meta:
+                self._cold_meta[fact_id] = meta
+
+    def _move_to_cold(self, ids: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        store = self.hot._store
+        rows = [store.row(i) for i in ids.tolist()]
+        facts = [(store.text_at(r), store.metadata_at(r)) for r in rows]
+        self._add_cold(ids, store.patterns[rows], facts)
+        for fact_id in ids.tolist():
+            store.remove(fact_id)
+            self._score.pop(fact_id, None)
+            self._last.pop(fact_id, None)
+
+    def _promote(self, fact_id: int) -> None:
+        """Move a cold fact into the hot layer; evict the lowest hot score if over max_hot."""
+        one = np.array([fact_id], dtype=np.int64)
+        vector = self.cold.vectors(one)
+        text, meta = self._cold_text.pop(fact_id), self._cold_meta.pop(fact_id, {})
+        self.cold.remove(one)
+        self.hot._store.append(vector, [text], [meta], ids=[fact_id])
+        excess = len(self.hot._store) - self.max_hot
+        if excess > 0:
+            hot_ids = self.hot._store.ids
+            others = hot_ids[hot_ids != fact_id].copy()
+            self._move_to_cold(others[np.lexsort((others, self._scores(others)))[:excess]])
+
+    # --------------------------------------------------------------------------- files
+
+    def layout(self) -> dict[str, Any]:
+        """Where the facts are and their use scores, as JSON-ready data."""
+        return {
+            "version": LAYOUT_VERSION,
+            "hot": sorted(self.hot._store.ids.tolist()),
+            "clock": self.clock,
+            "usage": [[i, self._score[i], self._last[i]] for i in sorted(self._score)],
+        }
+
+    def fill(self, facts: PatternStore, layout: dict[str, Any] | None, source: str) -> None:
+        """Place the facts read from a file: the layout's hot facts hot (when it has one, else
+        the newest ``max_hot``), the rest cold, with the layout's use scores."""
+        ids = facts.ids
+        if layout is None:
+            hot = np.sort(ids)[-self.max_hot :] if len(ids) else ids
+            usage: list[list[Any]] = []
+        else:
+            try:
+                if layout["version"] > LAYOUT_VERSION:
+                    raise PersistenceFormatError(
+                        f"{source} has a tier layout of version {layout['version']}; upgrade"
+                    )
+                hot = np.array(layout["hot"], dtype=np.int64)
+                usage, self.clock = list(layout["usage"]), int(layout["clock"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PersistenceFormatError(f"{source} has a damaged tier layout: {exc}") from None
+        is_hot = np.isin(ids, hot)
+        hot_rows, cold_rows = np.flatnonzero(is_hot), np.flatnonzero(~is_hot)
+        self.hot._store.append(
+            facts.patterns[hot_rows],
+            [facts.text_at(r) for r in hot_rows.tolist()],
+            [facts.metadata_at(r) for r in hot_rows.tolist()],
+            ids=ids[hot_rows].tolist(),
+        )
+        self._add_cold(
+            ids[cold_rows],
+            facts.patterns[cold_rows],
+            [(facts.text_at(r), facts.metadata_at(r)) for r in cold_rows.tolist()],
+        )
+        for fact_id, score, last in usage:
+            if fact_id in self:
+                self._score[int(fact_id)], self._last[int(fact_id)] = float(score), int(last)
+        self.next_id = max(self.next_id, facts.next_id)
+        excess = len(self.hot._store) - self.max_hot
+        if excess > 0:  # a smaller max_hot than the file was saved with
+            hot_ids = self.hot._store.ids.copy()
+            self._move_to_cold(hot_ids[np.lexsort((hot_ids, self._scores(hot_ids)))[:excess]])
+
+    def rows(self) -> Iterator[FactRow]:
+        """``(id, text, metadata, vector)`` of every fact: hot rows, then cold ones."""
+        yield from store_rows(self.hot._store)
+        cold_ids = sorted(self._cold_text)
+        for start in range(0, len(cold_ids), _ROW_CHUNK):
+            chunk = np.array(cold_ids[start : start + _ROW_CHUNK], dtype=np.int64)
+            for fact_id, vector in zip(chunk.tolist(), self.cold.vectors(chunk), strict=True):
+                yield fact_id, self._cold_text[fact_id], self._cold_meta.get(fact_id, {}), vector
 
 
 class TieredMemory(ReadCalls):
@@ -81,12 +328,10 @@ class TieredMemory(ReadCalls):
         As for :class:`HopfieldMemory` (default: the hashing encoder of length ``dim``).
     dim : int, optional
         Vector length for the default encoder.
-    beta : float
-        Inverse temperature of the one softmax.
-    sentinel : bool
-        Add the zero "no match" pattern to the softmax.
-    policy : GatePolicy, optional
-        Abstention thresholds (default ``encoder.default_policy``).
+    beta, sentinel, num_steps, max_steps, tol, policy, repulsive, beta_neg, clamp_radius,
+    neg_strength, cue_cache_size
+        As for :class:`HopfieldMemory`; they apply to the one softmax over hot facts and cold
+        candidates (negatives live with the hot layer).
     max_hot : int
         Most facts in the hot layer.
     cold : str or ColdTier
@@ -105,11 +350,9 @@ class TieredMemory(ReadCalls):
         Use score at which a cold fact moves to the hot layer.
     half_life : int, optional
         Cues after which a use counts half (default ``max_hot``).
-    path : str or PathLike, optional
-        Where :meth:`save` writes when called without a path. Nothing is written until then;
-        without a path the memory lives in RAM only (never in a shared temp folder).
-    cue_cache_size : int
-        LRU cache of encoded cues (see :class:`HopfieldMemory`).
+
+    Without :meth:`open` the memory lives in RAM only (never in a shared temp folder);
+    :meth:`save` writes a snapshot where you say.
     """
 
     def __init__(
@@ -119,7 +362,14 @@ class TieredMemory(ReadCalls):
         dim: int | None = None,
         beta: float = 20.0,
         sentinel: bool = True,
+        num_steps: int | None = 1,
+        max_steps: int = 100,
+        tol: float = 1e-5,
         policy: GatePolicy | None = None,
+        repulsive: bool = False,
+        beta_neg: float = 6.0,
+        clamp_radius: float | None = 1.5,
+        neg_strength: float = 0.1,
         max_hot: int = 10_000,
         cold: str | ColdTier = "exact",
         cold_options: dict[str, Any] | None = None,
@@ -127,16 +377,21 @@ class TieredMemory(ReadCalls):
         hot_confidence: float | None = 0.95,
         promote_after: float = 1.5,
         half_life: int | None = None,
-        path: PathLike | None = None,
         cue_cache_size: int = 1024,
     ) -> None:
-        self._hot = HopfieldMemory(
+        hot = HopfieldMemory(
             encoder,
             dim=dim,
             beta=beta,
             sentinel=sentinel,
-            num_steps=1,
+            num_steps=num_steps,
+            max_steps=max_steps,
+            tol=tol,
             policy=policy,
+            repulsive=repulsive,
+            beta_neg=beta_neg,
+            clamp_radius=clamp_radius,
+            neg_strength=neg_strength,
             cue_cache_size=cue_cache_size,
         )
         for name, value in (("max_hot", max_hot), ("cold_top_k", cold_top_k)):
@@ -149,34 +404,35 @@ class TieredMemory(ReadCalls):
         if half_life is not None and (not isinstance(half_life, int) or half_life < 1):
             raise InvalidInputError(f"half_life must be an int >= 1, got {half_life!r}")
         if isinstance(cold, str):
-            tier = make_cold_tier(cold, self._hot.dim, **(cold_options or {}))
+            tier = make_cold_tier(cold, hot.dim, **(cold_options or {}))
         elif isinstance(cold, ColdTier):
             if cold_options:
                 raise InvalidInputError("cold_options only apply when cold is a kind name")
             tier = cold
         else:
             raise InvalidTypeError(f"cold must be a kind name or a ColdTier, got {cold!r}")
-        if tier.dim != self._hot.dim:
-            raise InvalidInputError(f"cold tier dim {tier.dim} != encoder dim {self._hot.dim}")
-        self._cold = tier
-        self.max_hot = max_hot
+        if tier.dim != hot.dim:
+            raise InvalidInputError(f"cold tier dim {tier.dim} != encoder dim {hot.dim}")
+        self._hot = hot
+        self._tiers = Tiers(
+            hot,
+            tier,
+            max_hot=max_hot,
+            promote_after=float(promote_after),
+            half_life=max_hot if half_life is None else half_life,
+        )
         self.cold_top_k = cold_top_k
         self.hot_confidence = hot_confidence
-        self.promote_after = float(promote_after)
-        self.half_life = max_hot if half_life is None else half_life
-        self.path = None if path is None else Path(path)
-        self._cold_text: dict[int, str] = {}
-        self._cold_meta: dict[int, Metadata] = {}
-        self._score: dict[int, float] = {}
-        self._last: dict[int, int] = {}
-        self._clock = 0
-        self._next_id = 0
+        self.namespace = "default"
+        self._durable: DurableStore | None = None
+        self._layout_read = False  # whether a saved layout placed the facts
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
+        where = "" if self._durable is None else f", path={self.path!r}"
         return (
             f"TieredMemory(encoder={self.encoder!r}, hot={self.num_hot}, cold={self.num_cold}, "
-            f"max_hot={self.max_hot}, cold_tier={self._cold!r})"
+            f"max_hot={self.max_hot}, cold_tier={self.cold_tier!r}{where})"
         )
 
     # ----------------------------------------------------------------------------- properties
@@ -202,28 +458,62 @@ class TieredMemory(ReadCalls):
         return self._hot.sentinel
 
     @property
+    def num_steps(self) -> int | None:
+        """Update steps per cue (1: one softmax; None: until converged)."""
+        return self._hot.num_steps
+
+    @property
+    def repulsive(self) -> bool:
+        """Whether negative patterns are in use."""
+        return self._hot.repulsive
+
+    @property
     def policy(self) -> GatePolicy:
         """The abstention thresholds, the same at every size."""
         return self._hot.policy
 
     @policy.setter
     def policy(self, policy: GatePolicy) -> None:
+        if not isinstance(policy, GatePolicy):
+            raise InvalidTypeError(f"policy must be a GatePolicy, got {type(policy).__name__}")
+        with self._lock:
+            if self._durable is not None:
+                self._durable.set_policy(policy)  # commits, then calls _set_policy_local
+            else:
+                self._set_policy_local(policy)
+
+    def _set_policy_local(self, policy: GatePolicy) -> None:
         self._hot.policy = policy
+
+    @property
+    def max_hot(self) -> int:
+        """Most facts in the hot layer."""
+        return self._tiers.max_hot
+
+    @property
+    def promote_after(self) -> float:
+        """Use score at which a cold fact moves to the hot layer."""
+        return self._tiers.promote_after
+
+    @property
+    def half_life(self) -> int:
+        """Cues after which a use counts half."""
+        return self._tiers.half_life
 
     @property
     def cold_tier(self) -> ColdTier:
         """The cold tier (read it; write through this memory)."""
-        return self._cold
+        return self._tiers.cold
 
     @property
     def num_hot(self) -> int:
         """Facts in the hot layer."""
-        return len(self._hot)
+        return len(self._hot._store)
 
     @property
     def num_cold(self) -> int:
         """Facts in the cold tier."""
-        return len(self._cold)
+        return self._tiers.num_cold
 
     @property
     def num_facts(self) -> int:
@@ -231,33 +521,34 @@ class TieredMemory(ReadCalls):
         return len(self)
 
     def __len__(self) -> int:
-        return len(self._hot) + len(self._cold)
+        with self._lock:
+            self._sync()
+            return len(self._tiers)
 
     def __contains__(self, fact_id: object) -> bool:
-        return fact_id in self._hot or fact_id in self._cold_text
+        with self._lock:
+            self._sync()
+            return fact_id in self._tiers
 
     def tier_of(self, fact_id: int) -> str:
         """``"hot"`` or ``"cold"``; raises :class:`UnknownIdError` for an unknown id."""
-        if fact_id in self._hot:
-            return "hot"
-        if fact_id in self._cold_text:
-            return "cold"
-        raise UnknownIdError(f"no fact with id {fact_id!r} in this memory")
+        with self._lock:
+            self._sync()
+            self._tiers.get(fact_id)
+            return "cold" if self._tiers.in_cold(fact_id) else "hot"
 
     def get(self, fact_id: int) -> StoredFact:
         """The fact with ``fact_id`` from whichever tier holds it."""
         with self._lock:
-            if fact_id in self._hot:
-                return self._hot.get(fact_id)
-            if fact_id in self._cold_text:
-                return StoredFact(fact_id, self._cold_text[fact_id], self._meta(fact_id))
-            raise UnknownIdError(f"no fact with id {fact_id!r} in this memory")
+            self._sync()
+            return self._tiers.get(fact_id)
 
     def __iter__(self) -> Iterator[StoredFact]:
         """Every fact, hot and cold, in id order."""
         with self._lock:
-            ids = sorted([f.id for f in self._hot] + list(self._cold_text))
-            return iter([self.get(i) for i in ids])
+            self._sync()
+            ids = sorted([*self._hot._store.ids.tolist(), *self._tiers._cold_text])
+            return iter([self._tiers.get(i) for i in ids])
 
     def all_facts(self) -> list[str]:
         """Texts of all stored facts, in id order."""
@@ -276,9 +567,11 @@ class TieredMemory(ReadCalls):
         *,
         progress: bool | None = None,
     ) -> list[int]:
-        """Store facts (batched encoding); the newest go hot, overflow moves cold by policy."""
-        vectors = self._hot.encode_facts(texts, progress=progress)
-        return self._add(vectors, list(texts), _check_metadata(metadata, len(vectors)))
+        """Store facts (batched encoding); the newest go hot, overflow moves cold by policy.
+        One bad text stores nothing."""
+        items = _check_fact_texts(texts)
+        metas = _check_metadata(metadata, len(items))
+        return self._insert(self._hot.encode_facts(items, progress=progress), items, metas)
 
     def store_vectors(
         self,
@@ -286,124 +579,96 @@ class TieredMemory(ReadCalls):
         texts: Sequence[str],
         metadata: Sequence[Metadata | None] | None = None,
     ) -> list[int]:
-        """Store facts whose vectors (n, dim) were computed elsewhere."""
+        """Store facts whose vectors (n, dim) were computed elsewhere; rows are scaled to unit
+        norm."""
+        items = _check_fact_texts(texts)
         rows = as_unit_rows(np.atleast_2d(np.asarray(vectors)), dim=self.dim)
-        items = list(texts)
         if len(rows) != len(items):
             raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
-        if any(not isinstance(t, str) or not t.strip() for t in items):
-            raise InvalidInputError("every text must be a non-empty str")
-        return self._add(rows, items, _check_metadata(metadata, len(items)))
+        return self._insert(rows, items, _check_metadata(metadata, len(items)))
 
-    def _add(self, vectors: np.ndarray, texts: list[str], metas: list[Metadata]) -> list[int]:
+    def _insert(self, vectors: np.ndarray, texts: list[str], metas: list[Metadata]) -> list[int]:
         with self._lock:
-            n = len(texts)
-            ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
-            now = self._clock
-            # Rank current hot facts and the new ones by (score, id); keep the top max_hot hot.
-            _, hot_ids = self._hot.pattern_view()
-            hot_ids = hot_ids.copy()
-            all_ids = np.concatenate([hot_ids, ids])
-            scores = np.concatenate([self._scores(hot_ids), np.ones(n)])
-            order = np.lexsort((all_ids, scores))  # ascending: first ones leave
-            leaving = max(0, len(all_ids) - self.max_hot)
-            out = all_ids[order[:leaving]]
-            new_cold = np.isin(ids, out)
-            old_cold = out[out < self._next_id]
-            # 1. new facts that go straight to the cold tier
-            if new_cold.any():
-                sel = np.flatnonzero(new_cold)
-                self._cold.add(ids[sel], vectors[sel])
-                for i in sel.tolist():
-                    self._register_cold(int(ids[i]), texts[i], metas[i])
-            # 2. hot facts that move to the cold tier
-            self._move_to_cold(old_cold)
-            # 3. new facts that stay hot
-            keep = np.flatnonzero(~new_cold)
-            if len(keep):
-                self._hot.store_vectors(
-                    vectors[keep],
-                    [texts[i] for i in keep.tolist()],
-                    [metas[i] for i in keep.tolist()],
-                    ids=ids[keep].tolist(),
-                )
-                for i in ids[keep].tolist():
-                    self._score[i] = 1.0
-                    self._last[i] = now
-            self._next_id += n
-            return ids.tolist()
+            if self._durable is not None:
+                return self._durable.insert(vectors, texts, metas)
+            return self._tiers.append(vectors, texts, metas)
 
     def forget(self, fact_id: int) -> StoredFact:
-        """Delete one fact from whichever tier holds it."""
-        with self._lock:
-            fact = self.get(fact_id)
-            if fact_id in self._hot:
-                self._hot.forget(fact_id)
-            else:
-                self._cold.remove(np.array([fact_id], dtype=np.int64))
-                del self._cold_text[fact_id]
-                self._cold_meta.pop(fact_id, None)
-            self._score.pop(fact_id, None)
-            self._last.pop(fact_id, None)
-            return fact
+        """Delete one fact from whichever tier holds it; returns what was deleted."""
+        return self.forget_many([fact_id])[0]
 
     def forget_many(self, fact_ids: Sequence[int]) -> list[StoredFact]:
         """Delete several facts from whichever tier holds them; all or nothing."""
         ids = list(fact_ids)
         with self._lock:
-            for i in ids:
-                self.get(i)
+            self._sync()
+            for fact_id in ids:
+                self._tiers.get(fact_id)
             if len(set(ids)) != len(ids):
                 raise InvalidInputError("fact_ids contains the same id more than once")
-            return [self.forget(i) for i in ids]
+            if self._durable is not None:
+                return self._durable.delete(ids)
+            return [self._tiers.remove(fact_id) for fact_id in ids]
 
-    def _move_to_cold(self, ids: np.ndarray) -> None:
-        if len(ids) == 0:
-            return
-        id_list = ids.tolist()
-        vectors = self._hot.vectors(id_list)
-        facts = [self._hot.get(i) for i in id_list]
-        self._cold.add(ids, vectors)
-        self._hot.forget_many(id_list)
-        for fact in facts:
-            self._register_cold(fact.id, fact.text, fact.metadata)
-            self._score.pop(fact.id, None)
-            self._last.pop(fact.id, None)
+    def update(self, fact_id: int, text: str, metadata: Metadata | None = None) -> None:
+        """Replace the text (and metadata, when given) of a stored fact; id and tier are kept."""
+        (item,) = _check_fact_texts([text])
+        new_meta = None if metadata is None else _check_metadata([metadata], 1)[0]
+        vector = self._hot.encode_facts([item])[0]
+        with self._lock:
+            if self._durable is not None:
+                self._durable.update(fact_id, vector, item, new_meta)
+                return
+            current = self._tiers.get(fact_id)
+            meta = current.metadata if new_meta is None else new_meta
+            self._tiers.replace(fact_id, vector, item, meta)
 
-    def _promote(self, fact_id: int) -> None:
-        """Move a cold fact into the hot layer; evict the lowest hot score if over max_hot."""
-        vector = self._cold.vectors(np.array([fact_id], dtype=np.int64))
-        text, meta = self._cold_text[fact_id], self._meta(fact_id)
-        self._cold.remove(np.array([fact_id], dtype=np.int64))
-        del self._cold_text[fact_id]
-        self._cold_meta.pop(fact_id, None)
-        self._hot.store_vectors(vector, [text], [meta], ids=[fact_id])
-        if len(self._hot) > self.max_hot:
-            _, hot_ids = self._hot.pattern_view()
-            others = hot_ids[hot_ids != fact_id].copy()
-            order = np.lexsort((others, self._scores(others)))
-            self._move_to_cold(others[order[: len(self._hot) - self.max_hot]])
+    def clear(self) -> None:
+        """Forget every fact, in both tiers."""
+        with self._lock:
+            if self._durable is not None:
+                self._durable.clear()
+            else:
+                self._tiers.clear()
 
-    def _register_cold(self, fact_id: int, text: str, meta: Metadata) -> None:
-        self._cold_text[fact_id] = text
-        if meta:
-            self._cold_meta[fact_id] = meta
+    # ------------------------------------------------------------------------------- negatives
 
-    def _meta(self, fact_id: int) -> Metadata:
-        return self._cold_meta.get(fact_id, {})
+    @property
+    def num_negatives(self) -> int:
+        """How many negative patterns are declared."""
+        return len(self.negatives())
 
-    def _scores(self, ids: np.ndarray) -> np.ndarray:
-        """Decayed use scores of ``ids`` now (0 for ids without a record)."""
-        score = np.array([self._score.get(i, 0.0) for i in ids.tolist()], dtype=np.float64)
-        last = np.array([self._last.get(i, self._clock) for i in ids.tolist()], dtype=np.float64)
-        return score * np.exp2(-(self._clock - last) / self.half_life)
+    def negatives(self) -> list[StoredFact]:
+        """The declared negative patterns (see :meth:`HopfieldMemory.store_negative`)."""
+        with self._lock:
+            self._sync()
+            return self._hot.negatives()
 
-    def _record_use(self, fact_id: int) -> None:
-        decayed = self._scores(np.array([fact_id]))[0]
-        self._score[fact_id] = float(decayed) + 1.0
-        self._last[fact_id] = self._clock
-        if fact_id in self._cold_text and self._score[fact_id] >= self.promote_after:
-            self._promote(fact_id)
+    def store_negative(self, text: str, metadata: Metadata | None = None) -> int:
+        """Declare ``text`` a negative pattern ("never answer this") and return its id; needs
+        ``repulsive=True`` (see :meth:`HopfieldMemory.store_negative`)."""
+        return self.store_negative_many([text], None if metadata is None else [metadata])[0]
+
+    def store_negative_many(
+        self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
+    ) -> list[int]:
+        """:meth:`store_negative` for many texts; one bad text stores nothing."""
+        self._hot._require_repulsion("store_negative_many")
+        items = _check_fact_texts(texts)
+        metas = _check_metadata(metadata, len(items))
+        vectors = self._hot.encode_facts(items)
+        with self._lock:
+            if self._durable is not None:
+                return self._durable.insert(vectors, items, metas, negative=True)
+            return self._hot._negatives.append(vectors, items, metas)
+
+    def forget_negative(self, negative_id: int) -> StoredFact:
+        """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
+        self._hot._require_repulsion("forget_negative")
+        with self._lock:
+            if self._durable is not None:
+                return self._durable.delete([negative_id], negative=True)[0]
+            return self._hot._negatives.remove(negative_id)
 
     # ----------------------------------------------------------------------------------- reads
 
@@ -422,43 +687,41 @@ class TieredMemory(ReadCalls):
         """:meth:`match_quality` for cue vectors of shape (q, dim) or (dim,)."""
         return self._answer(as_unit_rows(np.atleast_2d(vectors), dim=self.dim), top_k, None)
 
+    def recall_vectors(self, vectors: np.ndarray, top_k: int = 3) -> list[list[Recall]]:
+        """The ``top_k`` best facts for cue vectors of shape (q, dim) or (dim,)."""
+        return [list(r.candidates) for r in self.match_quality_vectors(vectors, top_k=top_k)]
+
     def _answer(
         self, cues: np.ndarray, top_k: int, min_similarity: float | None
     ) -> list[MatchReport]:
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise InvalidInputError(f"top_k must be an int >= 1, got {top_k!r}")
         policy = policy_for_call(self.policy, min_similarity)
-        beta, sentinel = self.beta, self.sentinel
+        hot, tiers = self._hot, self._tiers
         with self._lock:
+            self._sync()
             q = len(cues)
-            if len(self) == 0:
+            if len(tiers) == 0:
                 return [MatchReport.empty(policy, sentinel=self.sentinel) for _ in range(q)]
-            hot_patterns, hot_ids = self._hot.pattern_view()
+            hot_patterns, hot_ids = hot.pattern_view()
             n_hot = len(hot_ids)
             hot_sims = kernel.similarities(hot_patterns, cues[0] if q == 1 else cues)
             hot_sims = hot_sims.reshape(q, n_hot)
-            k = min(self.cold_top_k, len(self._cold))
-            cand_ids = np.full((q, k), -1, dtype=np.int64)
-            cand_sims = np.full((q, k), -np.inf, dtype=np.float32)
-            need = self._needs_cold(hot_sims, policy) if k else np.zeros(q, dtype=bool)
-            if need.any():
-                rows = np.flatnonzero(need)
-                found = self._cold.search(cues[rows], k)
-                valid = found >= 0
-                unique, inverse = np.unique(found[valid], return_inverse=True)
-                exact = kernel.similarities(self._cold.vectors(unique), cues[rows])
-                exact = exact.reshape(len(rows), len(unique))
-                which = np.zeros(found.shape, dtype=np.int64)
-                which[valid] = inverse.reshape(-1)
-                scored = np.take_along_axis(exact, which, axis=1)
-                cand_ids[rows] = np.where(valid, found, -1)
-                cand_sims[rows] = np.where(valid, scored, -np.inf)
+            cand_ids, cand_sims = self._cold_candidates(cues, hot_sims, policy)
             sims = np.concatenate([hot_sims, cand_sims], axis=1)
             max_similarity = sims.max(axis=1)
-            out = kernel.readout(sims, beta, max(top_k, 2), sentinel=sentinel)
+            negatives = hot._negative_patterns()
+            negative_similarity = (
+                None if negatives is None else kernel.similarities(negatives, cues).max(axis=1)
+            )
+            states = cues
+            if self.num_steps != 1:
+                states, sims = self._relaxed(cues, hot_patterns, cand_ids)
+            out = kernel.readout(sims, self.beta, max(top_k, 2), sentinel=self.sentinel)
+            all_ids = np.concatenate([np.broadcast_to(hot_ids, (q, n_hot)), cand_ids], axis=1)
             candidates = [
                 [
-                    self._recall(int(hot_ids[j] if j < n_hot else cand_ids[i, j - n_hot]), w, s)
+                    self._recall(int(all_ids[i, j]), w, s)
                     for j, w, s in zip(idx[:top_k], ws[:top_k], ss[:top_k], strict=True)
                     if s > -np.inf
                 ]
@@ -472,14 +735,46 @@ class TieredMemory(ReadCalls):
                 )
             ]
             reports = build_reports(
-                out, candidates, max_similarity, cues, policy, beta=beta, sentinel=sentinel
+                out,
+                candidates,
+                max_similarity,
+                states,
+                policy,
+                beta=self.beta,
+                sentinel=self.sentinel,
+                negative_similarity=negative_similarity,
             )
             # Usage is recorded after every answer is final, so it never changes one.
             for report in reports:
-                self._clock += 1
-                if report.best is not None and report.best.id in self:
-                    self._record_use(report.best.id)
+                tiers.clock += 1
+                if report.best is not None and report.best.id in tiers:
+                    tiers.record_use(report.best.id)
             return reports
+
+    def _cold_candidates(
+        self, cues: np.ndarray, hot_sims: np.ndarray, policy: GatePolicy
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cold candidate ids (q, k), -1 where none, and their exact similarities (q, k),
+        -inf where none; k = min(cold_top_k, cold facts)."""
+        q = len(cues)
+        cold = self._tiers.cold
+        k = min(self.cold_top_k, self._tiers.num_cold)
+        cand_ids = np.full((q, k), -1, dtype=np.int64)
+        cand_sims = np.full((q, k), -np.inf, dtype=np.float32)
+        need = self._needs_cold(hot_sims, policy) if k else np.zeros(q, dtype=bool)
+        if need.any():
+            rows = np.flatnonzero(need)
+            found = cold.search(cues[rows], k)
+            valid = found >= 0
+            unique, inverse = np.unique(found[valid], return_inverse=True)
+            exact = kernel.similarities(cold.vectors(unique), cues[rows])
+            exact = exact.reshape(len(rows), len(unique))
+            which = np.zeros(found.shape, dtype=np.int64)
+            which[valid] = inverse.reshape(-1)
+            scored = np.take_along_axis(exact, which, axis=1)
+            cand_ids[rows] = np.where(valid, found, -1)
+            cand_sims[rows] = np.where(valid, scored, -np.inf)
+        return cand_ids, cand_sims
 
     def _needs_cold(self, hot_sims: np.ndarray, policy: GatePolicy) -> np.ndarray:
         """Per cue: does the cold tier have to be searched (hot layer not confident)?"""
@@ -494,134 +789,246 @@ class TieredMemory(ReadCalls):
         confident = np.array([r is None for r in reasons]) & (max_sim >= self.hot_confidence)
         return ~confident
 
+    def _relaxed(
+        self, cues: np.ndarray, hot_patterns: np.ndarray, cand_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Multi-step answers: each cue (q, dim) relaxes over the hot facts plus its own cold
+        candidates; returns the final states (q, dim) and their similarities (q, n_hot + k),
+        -inf where a cue has no candidate."""
+        hot = self._hot
+        steps = hot.num_steps or hot.max_steps
+        tol = hot.tol if hot.num_steps is None else 0.0
+        n_hot = len(hot_patterns)
+        states = np.empty_like(cues)
+        sims = np.full((len(cues), n_hot + cand_ids.shape[1]), -np.inf, dtype=np.float32)
+        for i, ids in enumerate(cand_ids):
+            cols = np.flatnonzero(ids >= 0)
+            patterns = np.concatenate([hot_patterns, self._tiers.cold.vectors(ids[cols])])
+            states[i] = hot._relax(cues[i : i + 1], steps, tol, patterns=patterns).states[0]
+            cue_sims = kernel.similarities(patterns, states[i])
+            sims[i, :n_hot] = cue_sims[:n_hot]
+            sims[i, n_hot + cols] = cue_sims[n_hot:]
+        return states, sims
+
     def _recall(self, fact_id: int, weight: float, similarity: float) -> Recall:
-        fact = self.get(fact_id)
+        fact = self._tiers.get(fact_id)
         return Recall(fact.id, fact.text, float(weight), float(similarity), fact.metadata)
+
+    def calibrate(
+        self,
+        examples: Sequence[tuple[str, int | str | None]] | None = None,
+        *,
+        target_precision: float | None = None,
+        quantile: float = 0.9,
+    ) -> GatePolicy:
+        """Fit the gate to this memory, make it the policy in force, and return it; see
+        :meth:`HopfieldMemory.calibrate`. Without ``examples`` it reads every stored vector,
+        hot and cold (one float32 copy of them all)."""
+        from .calibration import fit_policy
+
+        def patterns() -> np.ndarray:
+            with self._lock:
+                self._sync()
+                cold = self._tiers.cold
+                return np.concatenate([self._hot._store.patterns, cold.vectors(cold.ids())])
+
+        policy = fit_policy(
+            self, examples, patterns=patterns, target_precision=target_precision, quantile=quantile
+        )
+        self.policy = policy
+        logger.info("gate calibrated: %s", policy)
+        return policy
 
     # ----------------------------------------------------------------------------- persistence
 
-    def save(self, path: PathLike | None = None) -> None:
-        """Write both tiers into the directory ``path`` (default: the ``path`` given at
-        construction), atomically.
-
-        Layout: ``path/tiered.json`` (the manifest, replaced atomically last) names a generation
-        folder ``path/gen-<hex>/`` holding ``hot.sqlite`` (a :meth:`HopfieldMemory.save`
-        snapshot), ``cold/`` (the cold tier's files), ``cold_facts.sqlite`` (cold texts and
-        metadata) and ``usage_*.npy``. A crash before the manifest is replaced leaves the previous
-        generation in force; older generations are removed after the switch.
-        """
-        target = self._target(path)
-        with self._lock:
-            target.mkdir(parents=True, exist_ok=True)
-            generation = f"gen-{uuid.uuid4().hex[:12]}"
-            folder = target / generation
-            folder.mkdir()
-            self._hot.save(folder / "hot.sqlite")
-            self._cold.save(folder / "cold")
-            self._save_cold_facts(folder / "cold_facts.sqlite")
-            ids = np.array(sorted(self._score), dtype=np.int64)
-            save_array(folder / "usage_ids.npy", ids)
-            save_array(folder / "usage_score.npy", np.array([self._score[i] for i in ids.tolist()]))
-            save_array(
-                folder / "usage_last.npy",
-                np.array([self._last[i] for i in ids.tolist()], dtype=np.int64),
-            )
-            fsync_path(folder / "cold")
-            fsync_path(folder)
-            save_json(target / MANIFEST, self._manifest(generation))
-            for old in target.glob("gen-*"):
-                if old.name != generation and old.is_dir():
-                    shutil.rmtree(old, ignore_errors=True)
-
     @classmethod
-    def load(cls, path: PathLike, encoder: Encoder | None = None) -> TieredMemory:
-        """Read a memory written by :meth:`save`; ``encoder`` as for HopfieldMemory.load."""
-        target = Path(path)
-        meta = read_manifest(
-            target / MANIFEST,
-            format_name=TIERED_FORMAT,
-            max_version=TIERED_FORMAT_VERSION,
-            what="TieredMemory",
+    def open(
+        cls,
+        path: PathLike,
+        *,
+        encoder: Encoder | None = None,
+        namespace: str = "default",
+        create: bool = True,
+        durability: str = "full",
+        timeout: float = 60.0,
+        **params: Any,
+    ) -> TieredMemory:
+        """Open a tiered memory bound to the SQLite file at ``path``, as
+        :meth:`HopfieldMemory.open` does: every write is committed before the call returns,
+        reads pick up what other processes committed, ``namespace`` picks one memory of the file.
+
+        Every fact, hot or cold, is a row of the file; moving between tiers writes nothing. On
+        opening, facts are placed as the layout saved by the last :meth:`close` (or
+        :meth:`save`) says, else the newest ``max_hot`` hot; the cold index is rebuilt from the
+        stored vectors. ``**params`` are constructor keywords: the Hopfield ones (``beta``...)
+        are stored with a new namespace and must match an existing one; the tier ones
+        (``max_hot``, ``cold``...) apply to this handle.
+        """
+        from .durable import open_memory
+
+        memory = open_memory(
+            cls,
+            path,
+            encoder=encoder,
+            namespace=namespace,
+            create=create,
+            durability=durability,
+            timeout=timeout,
+            params=params,
         )
-        folder = target / str(meta["generation"])
-        hot = HopfieldMemory.load(folder / "hot.sqlite", encoder)
-        cold = load_cold_tier(folder / "cold")
-        p = meta["parameters"]
-        memory = cls(
-            hot.encoder,
-            beta=hot.beta,
-            sentinel=hot.sentinel,
-            policy=hot.policy,
-            max_hot=p["max_hot"],
-            cold=cold,
-            cold_top_k=p["cold_top_k"],
-            hot_confidence=p["hot_confidence"],
-            promote_after=p["promote_after"],
-            half_life=p["half_life"],
-            path=target,
-        )
-        memory._hot = hot
-        memory._load_cold_facts(folder / "cold_facts.sqlite")
-        ids = load_array(folder / "usage_ids.npy", np.int64)
-        scores = load_array(folder / "usage_score.npy", np.float64)
-        last = load_array(folder / "usage_last.npy", np.int64)
-        memory._score = dict(zip(ids.tolist(), scores.tolist(), strict=True))
-        memory._last = dict(zip(ids.tolist(), last.tolist(), strict=True))
-        memory._clock = int(meta["clock"])
-        memory._next_id = int(meta["next_id"])
-        if set(memory._cold_text) != set(cold.ids().tolist()):
-            raise PersistenceFormatError(f"{str(folder)!r}: cold texts and vectors disagree")
+        if memory._durable is not None and not memory._layout_read:
+            memory._durable.write_layout(memory._layout())  # other handles see the tier options
         return memory
 
-    def _target(self, path: PathLike | None) -> Path:
-        if path is not None:
-            return Path(path)
-        if self.path is None:
-            raise InvalidInputError(
-                "this TieredMemory has no path; call save(path) or build it with path=..."
-            )
-        return self.path
+    @property
+    def path(self) -> str | None:
+        """The durable file this memory is bound to, or None for an in-RAM memory."""
+        return None if self._durable is None else str(self._durable.path)
 
-    def _manifest(self, generation: str) -> dict[str, Any]:
+    def close(self) -> None:
+        """Record the tier layout in the durable file and release it (no-op in RAM). Later
+        calls raise :class:`~hopfield_memory.errors.MemoryClosedError`."""
+        with self._lock:
+            if self._durable is not None and not self._durable.closed:
+                self._durable.write_layout(self._layout())
+                self._durable.close()
+
+    def __enter__(self) -> TieredMemory:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def refresh(self) -> None:
+        """Pick up what other processes committed to the durable file (reads do this anyway)."""
+        with self._lock:
+            self._sync()
+
+    def _sync(self) -> None:
+        if self._durable is not None:
+            self._durable.refresh()
+
+    def save(self, path: PathLike) -> None:
+        """Write both tiers to ``path`` atomically, as one snapshot in the memory file format.
+
+        Every fact is a row (``HopfieldMemory.load`` reads the file as a flat memory); the tier
+        layout and use scores are saved beside them, so :meth:`load` places the facts as they
+        are now.
+        """
+        with self._lock:
+            self._sync()
+            refuse_own_file(path, self._durable)
+            negatives = self._hot._negatives
+            record = namespace_record(
+                self,
+                next_id=max(self._tiers.next_id, negatives.next_id),
+                n_facts=len(self._tiers),
+                n_negatives=len(negatives),
+            )
+            rows = self._tiers.rows()
+            save_snapshot(path, record, rows, store_rows(negatives), layout=self._layout())
+
+    @classmethod
+    def load(
+        cls,
+        path: PathLike,
+        encoder: Encoder | None = None,
+        *,
+        namespace: str | None = None,
+        **options: Any,
+    ) -> TieredMemory:
+        """Read a memory file into RAM as a tiered memory (not bound to the file).
+
+        ``path`` may be a file of :meth:`save` or :meth:`open`, or any flat memory file or 1.0
+        JSON file that ``HopfieldMemory.load`` reads (its newest ``max_hot`` facts go hot).
+        ``encoder`` and ``namespace`` as for :meth:`HopfieldMemory.load`; ``**options`` are the
+        tier keywords (``max_hot``, ``cold``, ``cold_options``, ``cold_top_k``...) to use instead
+        of the saved ones (a tier instance such as a database tier must be passed here again).
+        """
+        from .persistence import load_snapshot
+
+        return load_snapshot(cls, path, encoder, namespace, options=options)
+
+    @classmethod
+    def _restore(
+        cls,
+        record: NamespaceRecord,
+        encoder: Encoder,
+        facts: PatternStore,
+        negatives: PatternStore,
+        *,
+        layout: dict[str, Any] | None,
+        options: dict[str, Any],
+    ) -> TieredMemory:
+        """A tiered memory from a file's namespace ``record``, rows and ``layout``; tier
+        ``options`` given override the layout's."""
+        source = f"namespace {record.name!r}"
+        saved = {} if layout is None else dict(layout.get("options", {}))
+        if "cold" in options:  # a tier given now replaces the saved one and its options
+            saved.pop("cold_options", None)
+        saved_cold = saved.pop("cold", None)
+        if saved_cold is not None and "cold" not in options:
+            saved["cold"], saved["cold_options"] = _cold_from_config(saved_cold, source)
+        try:
+            memory = cls(encoder, policy=record.policy, **record.parameters, **{**saved, **options})
+        except TypeError as exc:
+            raise PersistenceFormatError(
+                f"{source} has parameters this version does not know: {exc}"
+            ) from None
+        memory.namespace = record.name
+        memory._hot._negatives = negatives
+        memory._tiers.fill(facts, layout, source)
+        memory._layout_read = layout is not None
+        return memory
+
+    @classmethod
+    def _restore_legacy(
+        cls, source: Path, encoder: Encoder | None, options: dict[str, Any]
+    ) -> TieredMemory:
+        """A tiered memory from a JSON file of mhn-ai-agent-memory 1.0."""
+        from .persistence import load_legacy_json
+
+        flat = load_legacy_json(HopfieldMemory, source, encoder)
+        facts, negatives = flat._row_sinks()
+        record = namespace_record(
+            flat, next_id=facts.next_id, n_facts=len(facts), n_negatives=len(negatives)
+        )
+        return cls._restore(
+            record, flat.encoder, flat._store, flat._negatives, layout=None, options=options
+        )
+
+    def _row_sinks(self) -> tuple[FactRows, FactRows]:
+        """Where the durable layer applies fact and negative changes."""
+        return self._tiers, self._hot._negatives
+
+    def _parameters(self) -> dict[str, Any]:
+        """The Hopfield constructor parameters as JSON-ready data (for the namespace record)."""
+        return self._hot._parameters()
+
+    def _layout(self) -> dict[str, Any]:
+        """The tier layout plus the tier options, as saved in the file."""
+        cold = self._tiers.cold
         return {
-            "format": TIERED_FORMAT,
-            "format_version": TIERED_FORMAT_VERSION,
-            "generation": generation,
-            "parameters": {
+            **self._tiers.layout(),
+            "options": {
                 "max_hot": self.max_hot,
+                "cold": cold.config(),
                 "cold_top_k": self.cold_top_k,
                 "hot_confidence": self.hot_confidence,
                 "promote_after": self.promote_after,
                 "half_life": self.half_life,
             },
-            "cold": self._cold.config(),
-            "clock": self._clock,
-            "next_id": self._next_id,
-            "counts": {"hot": self.num_hot, "cold": self.num_cold},
         }
 
-    def _save_cold_facts(self, target: Path) -> None:
-        def write(tmp: Path) -> None:
-            with contextlib.closing(sqlite3.connect(tmp)) as db:
-                db.execute("CREATE TABLE facts (id INTEGER PRIMARY KEY, text TEXT, metadata TEXT)")
-                db.executemany(
-                    "INSERT INTO facts VALUES (?, ?, ?)",
-                    (
-                        (i, t, json.dumps(self._cold_meta.get(i, {})))
-                        for i, t in self._cold_text.items()
-                    ),
-                )
-                db.commit()
 
-        atomic_write(target, write)
-
-    def _load_cold_facts(self, source: Path) -> None:
-        if not source.is_file():
-            raise PersistenceFormatError(f"missing {str(source)!r}")
-        uri = f"{source.resolve().as_uri()}?mode=ro"
-        try:
-            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-                for fact_id, text, meta in db.execute("SELECT id, text, metadata FROM facts"):
-                    self._register_cold(int(fact_id), str(text), json.loads(meta))
-        except sqlite3.DatabaseError as exc:
-            raise PersistenceFormatError(f"{str(source)!r} is damaged: {exc}") from None
+def _cold_from_config(config: Any, source: str) -> tuple[str, dict[str, Any]]:
+    """The kind and constructor options of a saved cold tier ``config()``."""
+    if not isinstance(config, dict) or not isinstance(config.get("kind"), str):
+        raise PersistenceFormatError(f"{source} has a damaged cold tier config: {config!r}")
+    options = {k: v for k, v in config.items() if k not in ("kind", "dim")}
+    return config["kind"], options

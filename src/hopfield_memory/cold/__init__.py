@@ -1,7 +1,9 @@
 """Cold tiers: where facts live when they are not in the hot Hopfield layer.
 
 Every tier follows one protocol, :class:`ColdTier`: add vectors with ids, search the top k ids for
-cues, fetch the exact stored vectors of ids, remove ids, count, save to and load from a directory.
+cues, fetch the exact stored vectors of ids, remove ids, count. A tier keeps no files of its own:
+:class:`~hopfield_memory.tiered.TieredMemory` saves every fact in the memory file format and
+rebuilds the tier from the stored vectors when it reads a file.
 A search only *chooses candidates*: :class:`~hopfield_memory.tiered.TieredMemory` re-scores them
 exactly from :meth:`ColdTier.vectors`, so an approximate index never sets a softmax weight.
 
@@ -19,20 +21,11 @@ The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``; without it th
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._atomic import read_manifest
-from ..errors import InvalidInputError, PersistenceFormatError
-from ._io import MANIFEST_NAME
-
-PathLike = str | os.PathLike[str]
-
-COLD_FORMAT = "hopfield-memory-cold"
-COLD_FORMAT_VERSION = 1
+from ..errors import InvalidInputError
 
 
 @runtime_checkable
@@ -73,10 +66,6 @@ class ColdTier(Protocol):
         """Constructor parameters as JSON-ready data (``kind`` included)."""
         ...
 
-    def save(self, directory: PathLike) -> None:
-        """Write the tier into ``directory`` (created if needed), each file atomically."""
-        ...
-
 
 def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
     """Build an empty tier of ``kind`` (``"exact"``, ``"faiss-flat"`` or ``"faiss-ivf"``)."""
@@ -97,31 +86,4 @@ def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
     )
 
 
-def load_cold_tier(directory: PathLike) -> ColdTier:
-    """Read a tier written by :meth:`ColdTier.save`; the manifest names its kind."""
-    folder = Path(directory)
-    meta = read_manifest(
-        folder / MANIFEST_NAME,
-        format_name=COLD_FORMAT,
-        max_version=COLD_FORMAT_VERSION,
-        what="cold tier",
-    )
-    config = dict(meta["config"])
-    kind = config.pop("kind")
-    if kind == "exact":
-        from .exact import ExactColdTier
-
-        return ExactColdTier.load(folder, config)
-    if kind == "faiss-flat":
-        from .faiss_tiers import FaissFlatColdTier
-
-        return FaissFlatColdTier.load(folder, config)
-    if kind == "faiss-ivf":
-        from .faiss_tiers import FaissIVFColdTier
-
-        return FaissIVFColdTier.load(folder, config)
-    manifest = folder / MANIFEST_NAME
-    raise PersistenceFormatError(f"{str(manifest)!r} names unknown cold tier kind {kind!r}")
-
-
-__all__ = ["COLD_FORMAT", "COLD_FORMAT_VERSION", "ColdTier", "load_cold_tier", "make_cold_tier"]
+__all__ = ["ColdTier", "make_cold_tier"]

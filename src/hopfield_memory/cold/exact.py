@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import kernel
-from . import COLD_FORMAT, COLD_FORMAT_VERSION, PathLike
-from ._io import MANIFEST_NAME, load_array, save_array, save_json
 from .table import VectorTable, check_queries
 
 
@@ -65,38 +62,3 @@ class ExactColdTier:
 
     def config(self) -> dict[str, Any]:
         return {"kind": self.kind, "dim": self.dim}
-
-    def save(self, directory: PathLike) -> None:
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        save_table(folder, self._table)
-        save_json(folder / MANIFEST_NAME, manifest(self.config(), len(self)))
-
-    @classmethod
-    def load(cls, folder: Path, config: dict[str, Any]) -> ExactColdTier:
-        tier = cls(int(config["dim"]))
-        load_table(folder, tier._table)
-        return tier
-
-
-def manifest(config: dict[str, Any], count: int) -> dict[str, Any]:
-    """The JSON manifest every tier writes last."""
-    return {
-        "format": COLD_FORMAT,
-        "format_version": COLD_FORMAT_VERSION,
-        "config": config,
-        "count": count,
-    }
-
-
-def save_table(folder: Path, table: VectorTable) -> None:
-    """Write a :class:`VectorTable` as ``ids.npy`` and ``vectors.npy`` (no pickles)."""
-    save_array(folder / "ids.npy", table.ids)
-    save_array(folder / "vectors.npy", table.matrix)
-
-
-def load_table(folder: Path, table: VectorTable) -> None:
-    """Fill an empty :class:`VectorTable` from :func:`save_table` files."""
-    ids = load_array(folder / "ids.npy", np.int64)
-    vectors = load_array(folder / "vectors.npy", np.float32, (table.dim,))
-    table.add(ids, vectors)

@@ -17,16 +17,12 @@ size more RAM for its graph, and cannot delete (it would need tombstones and reb
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_write
 from ..errors import InvalidInputError, PersistenceFormatError, UnknownIdError, missing_extra
-from . import PathLike
-from ._io import MANIFEST_NAME, save_json
-from .exact import ExactColdTier, load_table, manifest, save_table
+from .exact import ExactColdTier
 from .table import check_add, check_queries
 
 logger = logging.getLogger(__name__)
@@ -104,25 +100,6 @@ class FaissFlatColdTier:
 
     def config(self) -> dict[str, Any]:
         return {"kind": self.kind, "dim": self.dim}
-
-    def save(self, directory: PathLike) -> None:
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        faiss = import_faiss()
-        atomic_write(folder / "index.faiss", lambda tmp: faiss.write_index(self._index, str(tmp)))
-        save_json(folder / MANIFEST_NAME, manifest(self.config(), len(self)))
-
-    @classmethod
-    def load(cls, folder: Path, config: dict[str, Any]) -> FaissFlatColdTier:
-        faiss = import_faiss()
-        tier = cls(int(config["dim"]))
-        index = _read_index(faiss, folder / "index.faiss")
-        if index.d != tier.dim:
-            raise PersistenceFormatError(f"index in {str(folder)!r} has dim {index.d}")
-        tier._index = index
-        ids = faiss.vector_to_array(tier._index.id_map).astype(np.int64)
-        tier._mark(ids, True)
-        return tier
 
     def _mark(self, ids: np.ndarray, value: bool) -> None:
         if len(ids) and ids.max() >= len(self._present):
@@ -263,46 +240,3 @@ class FaissIVFColdTier(ExactColdTier):
             "niter": self.niter,
             "seed": self.seed,
         }
-
-    def save(self, directory: PathLike) -> None:
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        save_table(folder, self._table)
-        index_path = folder / "index.faiss"
-        if self._index is not None:
-            faiss = import_faiss()
-            atomic_write(index_path, lambda tmp: faiss.write_index(self._index, str(tmp)))
-        else:
-            index_path.unlink(missing_ok=True)
-        meta = manifest(self.config(), len(self))
-        meta["trained"] = self._index is not None
-        save_json(folder / MANIFEST_NAME, meta)
-
-    @classmethod
-    def load(cls, folder: Path, config: dict[str, Any]) -> FaissIVFColdTier:
-        options = {k: v for k, v in config.items() if k != "dim"}
-        tier = cls(int(config["dim"]), **options)
-        tier.train_size = int(config["train_size"])
-        load_table(folder, tier._table)
-        index_path = folder / "index.faiss"
-        if index_path.is_file():
-            faiss = import_faiss()
-            index = _read_index(faiss, index_path)
-            if index.ntotal != len(tier) or index.d != tier.dim:
-                raise PersistenceFormatError(
-                    f"index in {str(folder)!r} holds {index.ntotal} vectors of dim {index.d}; "
-                    f"the table holds {len(tier)} of dim {tier.dim}"
-                )
-            tier._index = index
-        elif len(tier) >= tier.train_size:
-            tier.retrain()
-        return tier
-
-
-def _read_index(faiss: Any, path: Path) -> Any:
-    if not path.is_file():
-        raise PersistenceFormatError(f"missing FAISS index file {str(path)!r}")
-    try:
-        return faiss.read_index(str(path))
-    except RuntimeError as exc:
-        raise PersistenceFormatError(f"cannot read FAISS index {str(path)!r}: {exc}") from None
