@@ -356,34 +356,17 @@ class HopfieldMemory(ReadCalls):
         vectors: np.ndarray,
         texts: Sequence[str],
         metadata: Sequence[Metadata | None] | None = None,
-        *,
-        ids: Sequence[int] | None = None,
     ) -> list[int]:
         """Store facts whose vectors were computed elsewhere.
 
         vectors : array-like of shape (n, dim) or (dim,), finite; rows are scaled to unit norm.
         texts : the n texts the vectors stand for.
-        ids : optional ids for the facts (non-negative, unique, not held), for facts that move
-            here from elsewhere with their id (a tier of :class:`TieredMemory`); new facts get
-            fresh ids, which keep counting up past every id ever held.
         """
         items = _check_fact_texts(texts)
         rows = as_unit_rows(np.atleast_2d(np.asarray(vectors)), dim=self.dim)
         if len(rows) != len(items):
             raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
-        metas = _check_metadata(metadata, len(items))
-        if ids is None:
-            return self._append(rows, items, metas)
-        if self._durable is not None:
-            raise InvalidInputError("a durable memory allocates ids itself; store without ids=")
-        given = [int(i) for i in ids]
-        if len(given) != len(items) or len(set(given)) != len(given) or min(given, default=0) < 0:
-            raise InvalidInputError("ids must be one unique non-negative int per text")
-        with self._lock:
-            held = [i for i in given if i in self._store]
-            if held:
-                raise InvalidInputError(f"ids {held[:5]} are already stored")
-            return self._store.append(rows, items, metas, ids=given)
+        return self._append(rows, items, _check_metadata(metadata, len(items)))
 
     def pattern_view(self) -> tuple[np.ndarray, np.ndarray]:
         """Read-only views ``(patterns (n, dim) float32, ids (n,) int64)`` of the stored facts,
