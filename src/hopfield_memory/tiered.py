@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import kernel
-from .cold import ColdTier, make_cold_tier
+from .cold import ColdTier, SharedColdTier, make_cold_tier
 from .encoders.base import Encoder, as_unit_rows
 from .errors import InvalidInputError, InvalidTypeError, PersistenceFormatError
 from .gate import GatePolicy, decide
@@ -205,16 +205,34 @@ class Tiers:
 
     @property
     def num_cold(self) -> int:
+        """Facts held only by the cold tier."""
         return len(self._cold_text)
 
     def in_cold(self, fact_id: int) -> bool:
+        """Whether ``fact_id`` is a cold fact (not in the hot layer)."""
         return fact_id in self._cold_text
+
+    def ids(self) -> list[int]:
+        """Every fact id, in id order."""
+        return sorted([*self.hot._store.ids.tolist(), *self._cold_text])
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, StoredFact]:
+        """The facts of ``ids`` by id."""
+        return {fact_id: self.get(fact_id) for fact_id in ids}
+
+    def all_vectors(self) -> np.ndarray:
+        """Every stored vector, hot then cold: float32 (n, dim), a copy."""
+        cold = self.cold
+        return np.concatenate([self.hot._store.patterns, cold.vectors(cold.ids())])
+
+    def sync(self) -> None:
+        """Take in what other memories changed (nothing to do: this memory owns its tiers)."""
 
     def record_use(self, fact_id: int) -> None:
         """Count one win for ``fact_id`` now; promote it when a cold fact's score is high."""
         self._score[fact_id] = float(self._scores(np.array([fact_id]))[0]) + 1.0
         self._last[fact_id] = self.clock
-        if fact_id in self._cold_text and self._score[fact_id] >= self.promote_after:
+        if self.in_cold(fact_id) and self._score[fact_id] >= self.promote_after:
             self._promote(fact_id)
 
     def _scores(self, ids: np.ndarray) -> np.ndarray:
@@ -248,16 +266,21 @@ class Tiers:
 
     def _promote(self, fact_id: int) -> None:
         """Move a cold fact into the hot layer; evict the lowest hot score if over max_hot."""
-        one = np.array([fact_id], dtype=np.int64)
-        vector = self.cold.vectors(one)
-        text, meta = self._cold_text.pop(fact_id), self._cold_meta.pop(fact_id, {})
-        self.cold.remove(one)
+        vector, text, meta = self._take_from_cold(fact_id)
         self.hot._store.append(vector, [text], [meta], ids=[fact_id])
         excess = len(self.hot._store) - self.max_hot
         if excess > 0:
             hot_ids = self.hot._store.ids
             others = hot_ids[hot_ids != fact_id].copy()
             self._move_to_cold(others[np.lexsort((others, self._scores(others)))[:excess]])
+
+    def _take_from_cold(self, fact_id: int) -> tuple[np.ndarray, str, Metadata]:
+        """Vector (1, dim), text and metadata of a cold fact, which leaves the cold tier."""
+        one = np.array([fact_id], dtype=np.int64)
+        vector = self.cold.vectors(one)
+        text, meta = self._cold_text.pop(fact_id), self._cold_meta.pop(fact_id, {})
+        self.cold.remove(one)
+        return vector, text, meta
 
     # --------------------------------------------------------------------------- files
 
@@ -317,6 +340,157 @@ class Tiers:
             chunk = np.array(cold_ids[start : start + _ROW_CHUNK], dtype=np.int64)
             for fact_id, vector in zip(chunk.tolist(), self.cold.vectors(chunk), strict=True):
                 yield fact_id, self._cold_text[fact_id], self._cold_meta.get(fact_id, {}), vector
+
+
+class SharedTiers(Tiers):
+    """:class:`Tiers` over a :class:`~hopfield_memory.cold.SharedColdTier` (a database that
+    several memories, processes or machines share).
+
+    The shared tier is the system of record: every fact is written there first (it allocates the
+    ids) and stays there; the hot layer keeps *copies* of this memory's hot facts. Evicting drops
+    a copy, promoting makes one, so moves write nothing. :meth:`sync` (run before every read)
+    applies the tier's change feed: copies of facts that another memory removed or updated are
+    dropped or refreshed. Cold candidates that are also hot are left out of the cold list (the hot
+    layer already scores them), so no fact enters the softmax twice.
+    """
+
+    cold: SharedColdTier
+
+    def __init__(
+        self,
+        hot: HopfieldMemory,
+        cold: SharedColdTier,
+        *,
+        max_hot: int,
+        promote_after: float,
+        half_life: int,
+    ) -> None:
+        super().__init__(
+            hot, cold, max_hot=max_hot, promote_after=promote_after, half_life=half_life
+        )
+        self._seen = cold.version()
+
+    def __len__(self) -> int:
+        return len(self.cold)
+
+    def __contains__(self, fact_id: object) -> bool:
+        return fact_id in self.hot._store or fact_id in self.cold
+
+    def get(self, fact_id: int) -> StoredFact:
+        if fact_id in self.hot._store:
+            return self.hot._store.get(fact_id)
+        return self.get_many([fact_id])[fact_id]
+
+    def get_many(self, ids: Sequence[int]) -> dict[int, StoredFact]:
+        store = self.hot._store
+        found = {i: store.get(i) for i in ids if i in store}
+        rest = [i for i in ids if i not in found]
+        if rest:
+            facts = self.cold.facts(np.array(rest, dtype=np.int64))  # unknown ids raise
+            for fact_id, (text, meta) in zip(rest, facts, strict=True):
+                found[fact_id] = StoredFact(fact_id, text, meta)
+        return found
+
+    def append(
+        self,
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        metadata: Sequence[Metadata],
+        *,
+        ids: Sequence[int] | None = None,
+    ) -> list[int]:
+        """Commit new facts to the shared tier, then keep hot copies as :class:`Tiers` would
+        place them. Facts with ids of their own (from a file) cannot join a shared tier."""
+        if ids is not None:
+            raise InvalidInputError(
+                "a shared cold tier allocates ids itself; store the facts with store_many "
+                "(or import_jsonl) instead of loading them with their ids"
+            )
+        if len(texts) == 0:
+            return []
+        new = self.cold.insert(vectors, texts, metadata)
+        return super().append(vectors, texts, metadata, ids=new.tolist())
+
+    def replace(self, fact_id: int, vector: np.ndarray, text: str, metadata: Metadata) -> None:
+        self.cold.update(fact_id, vector, text, metadata)
+        if fact_id in self.hot._store:
+            self.hot._store.replace(fact_id, vector, text, metadata)
+
+    def remove(self, fact_id: int) -> StoredFact:
+        fact = self.get(fact_id)
+        self.cold.remove(np.array([fact_id], dtype=np.int64))
+        self._drop_copies(np.array([fact_id], dtype=np.int64))
+        return fact
+
+    def clear(self) -> None:
+        held = self.cold.ids()
+        if len(held):
+            self.cold.remove(held)
+        self.hot._store.clear()
+        self._score.clear()
+        self._last.clear()
+
+    @property
+    def num_cold(self) -> int:
+        return len(self.cold) - len(self.hot._store)
+
+    def in_cold(self, fact_id: int) -> bool:
+        return fact_id not in self.hot._store  # callers only ask about facts that exist
+
+    def ids(self) -> list[int]:
+        return sorted(self.cold.ids().tolist())
+
+    def all_vectors(self) -> np.ndarray:
+        return self.cold.vectors(self.cold.ids())
+
+    def sync(self) -> None:
+        """Drop or refresh hot copies of facts another memory removed or updated."""
+        head, changed, removed = self.cold.changes_since(self._seen)
+        self._drop_copies(removed[np.isin(removed, self.hot._store.ids)])
+        stale = changed[np.isin(changed, self.hot._store.ids)]
+        if len(stale):
+            vectors = self.cold.vectors(stale)
+            facts = self.cold.facts(stale)
+            for fact_id, vector, (text, meta) in zip(stale.tolist(), vectors, facts, strict=True):
+                self.hot._store.replace(fact_id, vector, text, meta)
+        self._seen = head
+
+    def _add_cold(
+        self, ids: np.ndarray, vectors: np.ndarray, facts: list[tuple[str, Metadata]]
+    ) -> None:
+        """Nothing to write: the shared tier holds every fact already."""
+
+    def _move_to_cold(self, ids: np.ndarray) -> None:
+        self._drop_copies(ids)
+
+    def _drop_copies(self, ids: np.ndarray) -> None:
+        for fact_id in ids.tolist():
+            if fact_id in self.hot._store:
+                self.hot._store.remove(fact_id)
+            self._score.pop(fact_id, None)
+            self._last.pop(fact_id, None)
+
+    def _take_from_cold(self, fact_id: int) -> tuple[np.ndarray, str, Metadata]:
+        """Vector (1, dim), text and metadata of a cold fact, which stays in the shared tier."""
+        one = np.array([fact_id], dtype=np.int64)
+        (text, meta), vector = self.cold.facts(one)[0], self.cold.vectors(one)
+        return vector, text, meta
+
+    def fill(self, facts: PatternStore, layout: dict[str, Any] | None, source: str) -> None:
+        raise InvalidInputError(
+            f"{source}: a memory on a shared cold tier reads its facts from the tier; to copy a "
+            f"file's facts into it, load the file and store_many its facts"
+        )
+
+    def rows(self) -> Iterator[FactRow]:
+        held = np.sort(self.cold.ids())
+        for start in range(0, len(held), _ROW_CHUNK):
+            chunk = held[start : start + _ROW_CHUNK]
+            facts = self.cold.facts(chunk)
+            for fact_id, vector, (text, meta) in zip(
+                chunk.tolist(), self.cold.vectors(chunk), facts, strict=True
+            ):
+                yield fact_id, text, meta, vector
 
 
 class TieredMemory(ReadCalls):
@@ -403,7 +577,10 @@ class TieredMemory(ReadCalls):
             raise InvalidInputError(f"promote_after must be > 0, got {promote_after!r}")
         if half_life is not None and (not isinstance(half_life, int) or half_life < 1):
             raise InvalidInputError(f"half_life must be an int >= 1, got {half_life!r}")
-        if isinstance(cold, str):
+        self._owns_cold = isinstance(cold, str)
+        if isinstance(cold, str) and cold.startswith(("postgresql://", "postgres://")):
+            tier = make_cold_tier("pgvector", hot.dim, dsn=cold, **(cold_options or {}))
+        elif isinstance(cold, str):
             tier = make_cold_tier(cold, hot.dim, **(cold_options or {}))
         elif isinstance(cold, ColdTier):
             if cold_options:
@@ -414,9 +591,10 @@ class TieredMemory(ReadCalls):
         if tier.dim != hot.dim:
             raise InvalidInputError(f"cold tier dim {tier.dim} != encoder dim {hot.dim}")
         self._hot = hot
-        self._tiers = Tiers(
+        placement = SharedTiers if isinstance(tier, SharedColdTier) else Tiers
+        self._tiers = placement(
             hot,
-            tier,
+            tier,  # type: ignore[arg-type]  # SharedTiers only ever gets a SharedColdTier
             max_hot=max_hot,
             promote_after=float(promote_after),
             half_life=max_hot if half_life is None else half_life,
@@ -547,8 +725,8 @@ class TieredMemory(ReadCalls):
         """Every fact, hot and cold, in id order."""
         with self._lock:
             self._sync()
-            ids = sorted([*self._hot._store.ids.tolist(), *self._tiers._cold_text])
-            return iter([self._tiers.get(i) for i in ids])
+            facts = self._tiers.get_many(self._tiers.ids())
+            return iter(facts.values())
 
     def all_facts(self) -> list[str]:
         """Texts of all stored facts, in id order."""
@@ -707,7 +885,7 @@ class TieredMemory(ReadCalls):
             n_hot = len(hot_ids)
             hot_sims = kernel.similarities(hot_patterns, cues[0] if q == 1 else cues)
             hot_sims = hot_sims.reshape(q, n_hot)
-            cand_ids, cand_sims = self._cold_candidates(cues, hot_sims, policy)
+            cand_ids, cand_sims = self._cold_candidates(cues, hot_ids, hot_sims, policy)
             sims = np.concatenate([hot_sims, cand_sims], axis=1)
             max_similarity = sims.max(axis=1)
             negatives = hot._negative_patterns()
@@ -719,9 +897,9 @@ class TieredMemory(ReadCalls):
                 states, sims = self._relaxed(cues, hot_patterns, cand_ids)
             out = kernel.readout(sims, self.beta, max(top_k, 2), sentinel=self.sentinel)
             all_ids = np.concatenate([np.broadcast_to(hot_ids, (q, n_hot)), cand_ids], axis=1)
-            candidates = [
+            picked = [
                 [
-                    self._recall(int(all_ids[i, j]), w, s)
+                    (int(all_ids[i, j]), w, s)
                     for j, w, s in zip(idx[:top_k], ws[:top_k], ss[:top_k], strict=True)
                     if s > -np.inf
                 ]
@@ -733,6 +911,11 @@ class TieredMemory(ReadCalls):
                         strict=True,
                     )
                 )
+            ]
+            facts = tiers.get_many(list({i for row in picked for i, _, _ in row}))
+            candidates = [
+                [Recall(i, facts[i].text, w, s, facts[i].metadata) for i, w, s in row]
+                for row in picked
             ]
             reports = build_reports(
                 out,
@@ -747,12 +930,12 @@ class TieredMemory(ReadCalls):
             # Usage is recorded after every answer is final, so it never changes one.
             for report in reports:
                 tiers.clock += 1
-                if report.best is not None and report.best.id in tiers:
+                if report.best is not None:
                     tiers.record_use(report.best.id)
             return reports
 
     def _cold_candidates(
-        self, cues: np.ndarray, hot_sims: np.ndarray, policy: GatePolicy
+        self, cues: np.ndarray, hot_ids: np.ndarray, hot_sims: np.ndarray, policy: GatePolicy
     ) -> tuple[np.ndarray, np.ndarray]:
         """Cold candidate ids (q, k), -1 where none, and their exact similarities (q, k),
         -inf where none; k = min(cold_top_k, cold facts)."""
@@ -765,6 +948,7 @@ class TieredMemory(ReadCalls):
         if need.any():
             rows = np.flatnonzero(need)
             found = cold.search(cues[rows], k)
+            found[np.isin(found, hot_ids)] = -1  # a shared tier also holds the hot facts
             valid = found >= 0
             unique, inverse = np.unique(found[valid], return_inverse=True)
             exact = kernel.similarities(cold.vectors(unique), cues[rows])
@@ -810,10 +994,6 @@ class TieredMemory(ReadCalls):
             sims[i, n_hot + cols] = cue_sims[n_hot:]
         return states, sims
 
-    def _recall(self, fact_id: int, weight: float, similarity: float) -> Recall:
-        fact = self._tiers.get(fact_id)
-        return Recall(fact.id, fact.text, float(weight), float(similarity), fact.metadata)
-
     def calibrate(
         self,
         examples: Sequence[tuple[str, int | str | None]] | None = None,
@@ -829,8 +1009,7 @@ class TieredMemory(ReadCalls):
         def patterns() -> np.ndarray:
             with self._lock:
                 self._sync()
-                cold = self._tiers.cold
-                return np.concatenate([self._hot._store.patterns, cold.vectors(cold.ids())])
+                return self._tiers.all_vectors()
 
         policy = fit_policy(
             self, examples, patterns=patterns, target_precision=target_precision, quantile=quantile
@@ -866,6 +1045,14 @@ class TieredMemory(ReadCalls):
         """
         from .durable import open_memory
 
+        cold = params.get("cold")
+        if isinstance(cold, SharedColdTier) or (
+            isinstance(cold, str) and cold.startswith(("postgresql://", "postgres://"))
+        ):
+            raise InvalidInputError(
+                "a memory on a shared cold tier keeps its facts in that tier's database; build "
+                "it with TieredMemory(cold=...) instead of opening a file"
+            )
         memory = open_memory(
             cls,
             path,
@@ -886,12 +1073,15 @@ class TieredMemory(ReadCalls):
         return None if self._durable is None else str(self._durable.path)
 
     def close(self) -> None:
-        """Record the tier layout in the durable file and release it (no-op in RAM). Later
-        calls raise :class:`~hopfield_memory.errors.MemoryClosedError`."""
+        """Record the tier layout in the durable file and release it; close the connection of a
+        shared tier this memory opened from a connection string (no-op otherwise). Later calls
+        on a durable memory raise :class:`~hopfield_memory.errors.MemoryClosedError`."""
         with self._lock:
             if self._durable is not None and not self._durable.closed:
                 self._durable.write_layout(self._layout())
                 self._durable.close()
+            if self._owns_cold and isinstance(self._tiers, SharedTiers):
+                self._tiers.cold.close()
 
     def __enter__(self) -> TieredMemory:
         return self
@@ -910,8 +1100,10 @@ class TieredMemory(ReadCalls):
             self._sync()
 
     def _sync(self) -> None:
+        """Call with the lock held: take in what other handles committed (file or shared tier)."""
         if self._durable is not None:
             self._durable.refresh()
+        self._tiers.sync()
 
     def save(self, path: PathLike) -> None:
         """Write both tiers to ``path`` atomically, as one snapshot in the memory file format.
@@ -982,7 +1174,11 @@ class TieredMemory(ReadCalls):
             ) from None
         memory.namespace = record.name
         memory._hot._negatives = negatives
-        memory._tiers.fill(facts, layout, source)
+        try:
+            memory._tiers.fill(facts, layout, source)
+        except BaseException:
+            memory.close()
+            raise
         memory._layout_read = layout is not None
         return memory
 

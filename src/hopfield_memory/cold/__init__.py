@@ -21,6 +21,7 @@ The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``; without it th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -67,6 +68,45 @@ class ColdTier(Protocol):
         ...
 
 
+@runtime_checkable
+class SharedColdTier(ColdTier, Protocol):
+    """A cold tier that is also the system of record of facts several memories share (a
+    database): it allocates ids, holds texts and metadata, and reports what others changed.
+
+    :class:`~hopfield_memory.tiered.TieredMemory` writes every fact into such a tier and keeps
+    only copies of its hot facts in the hot layer (see
+    :class:`~hopfield_memory.tiered.SharedTiers`).
+    """
+
+    def version(self) -> int:
+        """The namespace's current change number (what :meth:`changes_since` takes)."""
+        ...
+
+    def insert(
+        self, vectors: np.ndarray, texts: Sequence[str], metadatas: Sequence[dict[str, Any] | None]
+    ) -> np.ndarray:
+        """Commit new facts (vectors (n, dim)); returns their new int64 ids (n,), in order."""
+        ...
+
+    def facts(self, ids: np.ndarray) -> list[tuple[str, dict[str, Any]]]:
+        """``(text, metadata)`` of each of ``ids`` (k,), in order; unknown ids raise."""
+        ...
+
+    def update(
+        self, fact_id: int, vector: np.ndarray, text: str, metadata: dict[str, Any] | None
+    ) -> None:
+        """Commit a new vector (dim,), text and metadata (None: keep) for ``fact_id``."""
+        ...
+
+    def changes_since(self, seq: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(head, added_or_updated_ids, removed_ids)`` after version ``seq`` (0: all)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
 def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
     """Build an empty tier of ``kind`` (``"exact"``, ``"faiss-flat"`` or ``"faiss-ivf"``)."""
     if kind == "exact":
@@ -86,4 +126,4 @@ def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
     )
 
 
-__all__ = ["ColdTier", "make_cold_tier"]
+__all__ = ["ColdTier", "SharedColdTier", "make_cold_tier"]
