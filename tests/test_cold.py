@@ -1,8 +1,14 @@
-"""Cold tiers: one protocol, FAISS recall against the exact oracle, real deletes, persistence."""
+"""Cold tiers: one protocol, FAISS recall against the exact oracle, real deletes, persistence.
+
+The protocol tests also run on the pgvector tier (marker ``postgres``; its own tests are in
+tests/test_cold_pgvector.py), each in a namespace of its own.
+"""
 
 from __future__ import annotations
 
 import builtins
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +40,24 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(params=sorted(KINDS))
+@pytest.fixture(params=[*sorted(KINDS), pytest.param("pgvector", marks=pytest.mark.postgres)])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make(kind: str) -> ColdTier:
-    return make_cold_tier(kind, DIM, **KINDS[kind])
+@pytest.fixture
+def make(request: pytest.FixtureRequest) -> Callable[[str], ColdTier]:
+    """Builds empty tiers; a pgvector tier gets the test server and a fresh namespace."""
+
+    def build(kind: str) -> ColdTier:
+        if kind != "pgvector":
+            return make_cold_tier(kind, DIM, **KINDS[kind])
+        dsn = request.getfixturevalue("postgres_dsn")
+        tier = make_cold_tier(kind, DIM, dsn=dsn, namespace=uuid.uuid4().hex)
+        request.addfinalizer(tier.close)  # type: ignore[attr-defined]
+        return tier
+
+    return build
 
 
 def data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +66,7 @@ def data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return ids, base
 
 
-def test_every_tier_follows_the_protocol(kind: str) -> None:
+def test_every_tier_follows_the_protocol(kind: str, make: Callable[[str], ColdTier]) -> None:
     tier = make(kind)
     assert isinstance(tier, ColdTier)
     assert tier.kind == kind and tier.dim == DIM and len(tier) == 0
@@ -66,7 +83,7 @@ def test_every_tier_follows_the_protocol(kind: str) -> None:
     assert tier.config()["kind"] == kind
 
 
-def test_tiers_reject_bad_input(kind: str) -> None:
+def test_tiers_reject_bad_input(kind: str, make: Callable[[str], ColdTier]) -> None:
     tier = make(kind)
     ids, base = data(100)
     tier.add(ids, base)
@@ -84,7 +101,7 @@ def test_tiers_reject_bad_input(kind: str) -> None:
 
 
 @pytest.mark.parametrize("approx", ["faiss-flat", "faiss-ivf"])
-def test_faiss_recall_against_exact_oracle(approx: str) -> None:
+def test_faiss_recall_against_exact_oracle(approx: str, make: Callable[[str], ColdTier]) -> None:
     ids, base = data(4000)
     exact, tier = make("exact"), make(approx)
     exact.add(ids, base)
@@ -99,7 +116,7 @@ def test_faiss_recall_against_exact_oracle(approx: str) -> None:
     assert recall1 >= max(floor, 0.95), recall1
 
 
-def test_ivf_is_exact_until_trained_then_indexes() -> None:
+def test_ivf_is_exact_until_trained_then_indexes(make: Callable[[str], ColdTier]) -> None:
     tier = make("faiss-ivf")
     ids, base = data(2000)
     tier.add(ids[:600], base[:600])
@@ -112,7 +129,7 @@ def test_ivf_is_exact_until_trained_then_indexes() -> None:
     assert len(tier) == 2000
 
 
-def test_deletes_really_delete(kind: str) -> None:
+def test_deletes_really_delete(kind: str, make: Callable[[str], ColdTier]) -> None:
     tier = make(kind)
     ids, base = data()
     tier.add(ids, base)
@@ -129,13 +146,16 @@ def test_deletes_really_delete(kind: str) -> None:
     assert tier.search(base[:1], 1)[0, 0] == ids[0]
 
 
-def test_persistence_round_trip(kind: str, tmp_path: Path) -> None:
+def test_persistence_round_trip(
+    kind: str, make: Callable[[str], ColdTier], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     tier = make(kind)
     ids, base = data()
     tier.add(ids, base)
     tier.remove(ids[:7])
     tier.save(tmp_path / "cold")
     again = load_cold_tier(tmp_path / "cold")
+    request.addfinalizer(getattr(again, "close", lambda: None))
     assert type(again) is type(tier) and again.config() == tier.config()
     assert sorted(again.ids().tolist()) == sorted(tier.ids().tolist())
     queries, _ = noisy_queries(base, 30, seed=5)
@@ -144,7 +164,7 @@ def test_persistence_round_trip(kind: str, tmp_path: Path) -> None:
     assert not list((tmp_path / "cold").glob(".*tmp"))
 
 
-def test_load_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+def test_load_refuses_what_it_cannot_read(tmp_path: Path, make: Callable[[str], ColdTier]) -> None:
     with pytest.raises(PersistenceFormatError):
         load_cold_tier(tmp_path)
     tier = make("exact")

@@ -11,10 +11,15 @@ kind                      class                               tested in
 ``"exact"``               :class:`.exact.ExactColdTier`       tests/test_cold.py (the oracle)
 ``"faiss-flat"``          :class:`.faiss_tiers.FaissFlatColdTier`   tests/test_cold.py
 ``"faiss-ivf"``           :class:`.faiss_tiers.FaissIVFColdTier`    tests/test_cold.py
+``"pgvector"``            :class:`.pgvector.PgVectorColdTier`       tests/test_cold_pgvector.py
 ========================  ==================================  =============================
 
-The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``; without it they raise
-:class:`~hopfield_memory.errors.MissingExtraError` (never a silent fallback to another tier).
+The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``, the pgvector tier
+``pip install 'mhn-ai-agent-memory[postgres]'`` and a PostgreSQL server with the pgvector
+extension; without the package they raise :class:`~hopfield_memory.errors.MissingExtraError`
+(never a silent fallback to another tier). The pgvector tier keeps its facts in the database:
+its ``save`` writes only a manifest to reconnect by, and it takes the connection string as the
+option ``dsn`` (``make_cold_tier("pgvector", 384, dsn="postgresql://...")``).
 """
 
 from __future__ import annotations
@@ -79,7 +84,8 @@ class ColdTier(Protocol):
 
 
 def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
-    """Build an empty tier of ``kind`` (``"exact"``, ``"faiss-flat"`` or ``"faiss-ivf"``)."""
+    """Build a tier of ``kind`` (``"exact"``, ``"faiss-flat"``, ``"faiss-ivf"`` or ``"pgvector"``,
+    which needs the option ``dsn`` and opens whatever its namespace already holds)."""
     if kind == "exact":
         from .exact import ExactColdTier
 
@@ -92,13 +98,23 @@ def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
         from .faiss_tiers import FaissIVFColdTier
 
         return FaissIVFColdTier(dim, **options)
+    if kind == "pgvector":
+        from .pgvector import PgVectorColdTier
+
+        if "dsn" not in options:
+            raise InvalidInputError("the pgvector cold tier needs the option dsn='postgresql://...'")
+        return PgVectorColdTier(options.pop("dsn"), dim, **options)
     raise InvalidInputError(
-        f"unknown cold tier kind {kind!r}; expected 'exact', 'faiss-flat' or 'faiss-ivf'"
+        f"unknown cold tier kind {kind!r}; expected 'exact', 'faiss-flat', 'faiss-ivf' or 'pgvector'"
     )
 
 
-def load_cold_tier(directory: PathLike) -> ColdTier:
-    """Read a tier written by :meth:`ColdTier.save`; the manifest names its kind."""
+def load_cold_tier(directory: PathLike, *, dsn: str | None = None) -> ColdTier:
+    """Read a tier written by :meth:`ColdTier.save`; the manifest names its kind.
+
+    A ``"pgvector"`` tier reconnects to its database: to ``dsn`` when given, else to the saved
+    connection string, which has no password (libpq then reads ``PGPASSWORD`` or ``~/.pgpass``).
+    """
     folder = Path(directory)
     meta = read_manifest(
         folder / MANIFEST_NAME,
@@ -120,6 +136,10 @@ def load_cold_tier(directory: PathLike) -> ColdTier:
         from .faiss_tiers import FaissIVFColdTier
 
         return FaissIVFColdTier.load(folder, config)
+    if kind == "pgvector":
+        from .pgvector import PgVectorColdTier
+
+        return PgVectorColdTier.load(folder, config, dsn=dsn)
     manifest = folder / MANIFEST_NAME
     raise PersistenceFormatError(f"{str(manifest)!r} names unknown cold tier kind {kind!r}")
 
