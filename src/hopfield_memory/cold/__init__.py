@@ -11,7 +11,7 @@ kind                      class                               tested in
 ``"exact"``               :class:`.exact.ExactColdTier`       tests/test_cold.py (the oracle)
 ``"faiss-flat"``          :class:`.faiss_tiers.FaissFlatColdTier`   tests/test_cold.py
 ``"faiss-ivf"``           :class:`.faiss_tiers.FaissIVFColdTier`    tests/test_cold.py
-``"pgvector"``            :class:`.pgvector.PgVectorColdTier`       tests/test_cold_pgvector.py
+``"pgvector"``            :class:`.postgres.PgVectorColdTier`       tests/test_cold_pgvector.py
 ========================  ==================================  =============================
 
 The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``, the pgvector tier
@@ -99,13 +99,16 @@ def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
 
         return FaissIVFColdTier(dim, **options)
     if kind == "pgvector":
-        from .pgvector import PgVectorColdTier
+        from .postgres import PgVectorColdTier
 
         if "dsn" not in options:
-            raise InvalidInputError("the pgvector cold tier needs the option dsn='postgresql://...'")
+            raise InvalidInputError(
+                "the pgvector cold tier needs the option dsn='postgresql://...'"
+            )
         return PgVectorColdTier(options.pop("dsn"), dim, **options)
     raise InvalidInputError(
-        f"unknown cold tier kind {kind!r}; expected 'exact', 'faiss-flat', 'faiss-ivf' or 'pgvector'"
+        f"unknown cold tier kind {kind!r}; "
+        "expected 'exact', 'faiss-flat', 'faiss-ivf' or 'pgvector'"
     )
 
 
@@ -137,7 +140,7 @@ def load_cold_tier(directory: PathLike, *, dsn: str | None = None) -> ColdTier:
 
         return FaissIVFColdTier.load(folder, config)
     if kind == "pgvector":
-        from .pgvector import PgVectorColdTier
+        from .postgres import PgVectorColdTier
 
         return PgVectorColdTier.load(folder, config, dsn=dsn)
     manifest = folder / MANIFEST_NAME

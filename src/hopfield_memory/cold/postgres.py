@@ -53,17 +53,17 @@ _MAX_DIM = 2000  # pgvector's HNSW limit for the vector type
 _DEFAULT_CONNECT_TIMEOUT = "10"  # seconds; libpq waits for the OS (minutes) without it
 
 
-def import_psycopg() -> Any:
-    """The psycopg module with pgvector's adapter, or :class:`MissingExtraError`."""
+def import_psycopg() -> tuple[Any, Any]:
+    """The psycopg module and pgvector's ``register_vector``, or :class:`MissingExtraError`."""
     try:
         import psycopg
         import psycopg.conninfo
         import psycopg.sql
         import psycopg.types.json
-        import pgvector.psycopg
+        from pgvector.psycopg import register_vector
     except ImportError:
         raise missing_extra("psycopg or pgvector", "postgres") from None
-    return psycopg
+    return psycopg, register_vector
 
 
 def redact_dsn(dsn: str) -> str:
@@ -72,7 +72,7 @@ def redact_dsn(dsn: str) -> str:
 
 
 def _parse_dsn(dsn: str) -> tuple[dict[str, str], str]:
-    psycopg = import_psycopg()
+    psycopg, _ = import_psycopg()
     if not isinstance(dsn, str):
         raise InvalidTypeError(f"dsn must be a connection string, got {type(dsn).__name__}")
     try:
@@ -156,19 +156,17 @@ class PgVectorColdTier:
         self.hnsw_m = hnsw_m
         self.ef_construction = ef_construction
         self.ef_search = ef_search
-        self._pg = import_psycopg()
-        from pgvector.psycopg import register_vector
+        self._pg, register_vector = import_psycopg()
         params.setdefault("connect_timeout", _DEFAULT_CONNECT_TIMEOUT)
         try:
-            self._conn = self._pg.connect(self._pg.conninfo.make_conninfo(**params), autocommit=True)
+            conninfo = self._pg.conninfo.make_conninfo(**params)
+            self._conn = self._pg.connect(conninfo, autocommit=True)
         except self._pg.Error as exc:
             raise self._unavailable(exc) from None
         try:
             self._iterative_scan = self._create_schema()
             register_vector(self._conn)
-            self._conn.execute(
-                "SELECT set_config('hnsw.ef_search', %s, false)", (str(ef_search),)
-            )
+            self._conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef_search),))
             if self._iterative_scan:
                 self._conn.execute("SET hnsw.iterative_scan = strict_order")
         except BaseException:
@@ -185,9 +183,7 @@ class PgVectorColdTier:
 
     def __len__(self) -> int:
         with self._transaction() as cur:
-            cur.execute(
-                self._sql("SELECT count FROM {ns} WHERE namespace = %s"), (self.namespace,)
-            )
+            cur.execute(self._sql("SELECT count FROM {ns} WHERE namespace = %s"), (self.namespace,))
             return int(cur.fetchone()[0])
 
     def __contains__(self, fact_id: object) -> bool:
@@ -217,9 +213,7 @@ class PgVectorColdTier:
                 self._copy_rows(cur, ids, vectors, [""] * len(ids), [{}] * len(ids))
                 # keep insert()'s sequence above caller-chosen ids, so the two never collide
                 cur.execute(
-                    self._sql(
-                        "SELECT setval(%s, %s) WHERE %s > (SELECT last_value FROM {seq})"
-                    ),
+                    self._sql("SELECT setval(%s, %s) WHERE %s > (SELECT last_value FROM {seq})"),
                     (self._name("ids"), int(ids.max()), int(ids.max())),
                 )
                 self._log(cur, added=ids, delta=len(ids))
@@ -268,9 +262,7 @@ class PgVectorColdTier:
             raise InvalidInputError("ids to remove contain duplicates")
         with self._transaction() as cur:
             cur.execute(
-                self._sql(
-                    "DELETE FROM {facts} WHERE namespace = %s AND id = ANY(%s) RETURNING id"
-                ),
+                self._sql("DELETE FROM {facts} WHERE namespace = %s AND id = ANY(%s) RETURNING id"),
                 (self.namespace, ids.tolist()),
             )
             _require(ids, {row[0] for row in cur.fetchall()})  # raising rolls the delete back
@@ -375,7 +367,7 @@ class PgVectorColdTier:
         it as added again."""
         vectors = np.ascontiguousarray(np.asarray(vector).reshape(1, -1), dtype=np.float32)
         if vectors.shape[1] != self.dim:
-            raise DimensionMismatchError(f"vector must have shape ({self.dim},), got {vectors.shape}")
+            raise DimensionMismatchError(f"vector must have {self.dim} values, got {vectors.size}")
         _check_finite(vectors)
         (text,) = _check_texts([text], 1)
         (meta,) = _check_metadatas([metadata], 1)
@@ -564,12 +556,15 @@ class PgVectorColdTier:
 
     def _ranked(self, cur: Any, query: Any, cue: np.ndarray, k: int, exact: bool) -> list[int]:
         """Ids of the k best rows for one cue; ``exact`` bypasses the HNSW index."""
-        if exact:
-            cur.execute("SELECT set_config('enable_indexscan', 'off', true)")
+        if not exact:
+            cur.execute(query, (self.namespace, cue, k))
+            return [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT set_config('enable_indexscan', 'off', true)")
         cur.execute(query, (self.namespace, cue, k))
-        if exact:
-            cur.execute("SELECT set_config('enable_indexscan', 'on', true)")
-        return [row[0] for row in cur.fetchall()]
+        rows = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT set_config('enable_indexscan', 'on', true)")
+        return rows
+
 
 def _as_ids(ids: np.ndarray) -> np.ndarray:
     return np.asarray(ids, dtype=np.int64).reshape(-1)
