@@ -223,21 +223,21 @@ class PgVectorColdTier:
     def search(self, queries: np.ndarray, k: int) -> np.ndarray:
         queries = check_queries(self.dim, queries, k)
         out = np.full((len(queries), k), -1, dtype=np.int64)
-        query = self._sql(
-            "SELECT id FROM {facts} WHERE namespace = %s ORDER BY vec <#> %b LIMIT %s"
-        )
+        select = "SELECT id FROM {facts} WHERE namespace = %s ORDER BY "
+        by_index = self._sql(select + "vec <#> %b LIMIT %s")
+        exact = self._sql(select + "(vec <#> %b) + 0 LIMIT %s")  # + 0: no index orders by it
         with self._transaction() as cur:
             cur.execute(self._sql("SELECT count FROM {ns} WHERE namespace = %s"), (self.namespace,))
             count = int(cur.fetchone()[0])
-            if count == 0:
-                return out
-            exact = count <= k  # the whole namespace is the answer: skip the graph walk
-            if k > self.ef_search and not exact:
+            if k > self.ef_search and count > k:
                 cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(k),))
             for i, cue in enumerate(queries):
-                rows = self._ranked(cur, query, cue, k, exact)
-                if len(rows) < min(k, count) and not exact:
-                    rows = self._ranked(cur, query, cue, k, True)
+                # a namespace of at most k facts is the answer whole: skip the graph walk
+                cur.execute(exact if count <= k else by_index, (self.namespace, cue, k))
+                rows = [row[0] for row in cur.fetchall()]
+                if len(rows) < min(k, count):  # the walk stopped short: redo it exactly
+                    cur.execute(exact, (self.namespace, cue, k))
+                    rows = [row[0] for row in cur.fetchall()]
                 out[i, : len(rows)] = rows
         return out
 
@@ -553,17 +553,6 @@ class PgVectorColdTier:
             ),
             (self.namespace, seq, list(map(int, added)), list(map(int, removed))),
         )
-
-    def _ranked(self, cur: Any, query: Any, cue: np.ndarray, k: int, exact: bool) -> list[int]:
-        """Ids of the k best rows for one cue; ``exact`` bypasses the HNSW index."""
-        if not exact:
-            cur.execute(query, (self.namespace, cue, k))
-            return [row[0] for row in cur.fetchall()]
-        cur.execute("SELECT set_config('enable_indexscan', 'off', true)")
-        cur.execute(query, (self.namespace, cue, k))
-        rows = [row[0] for row in cur.fetchall()]
-        cur.execute("SELECT set_config('enable_indexscan', 'on', true)")
-        return rows
 
 
 def _as_ids(ids: np.ndarray) -> np.ndarray:
