@@ -1,8 +1,14 @@
-"""Cold tiers: one protocol, FAISS recall against the exact oracle, real deletes, persistence."""
+"""Cold tiers: one protocol, FAISS recall against the exact oracle, real deletes, persistence.
+
+The protocol tests also run on the pgvector tier (marker ``postgres``; its own tests are in
+tests/test_cold_pgvector.py), each in a namespace of its own.
+"""
 
 from __future__ import annotations
 
 import builtins
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,13 +38,24 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(params=sorted(KINDS))
+@pytest.fixture(params=[*sorted(KINDS), pytest.param("pgvector", marks=pytest.mark.postgres)])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make(kind: str) -> ColdTier:
-    return make_cold_tier(kind, DIM, **KINDS[kind])
+@pytest.fixture
+def make(request: pytest.FixtureRequest) -> Callable[[str], ColdTier]:
+    """Builds empty tiers; a pgvector tier gets the test server and a fresh namespace."""
+
+    def build(kind: str) -> ColdTier:
+        if kind != "pgvector":
+            return make_cold_tier(kind, DIM, **KINDS[kind])
+        dsn = request.getfixturevalue("postgres_dsn")
+        tier = make_cold_tier(kind, DIM, dsn=dsn, namespace=uuid.uuid4().hex)
+        request.addfinalizer(tier.close)  # type: ignore[attr-defined]
+        return tier
+
+    return build
 
 
 def data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +64,7 @@ def data(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return ids, base
 
 
-def test_every_tier_follows_the_protocol(kind: str) -> None:
+def test_every_tier_follows_the_protocol(kind: str, make: Callable[[str], ColdTier]) -> None:
     tier = make(kind)
     assert isinstance(tier, ColdTier)
     assert tier.kind == kind and tier.dim == DIM and len(tier) == 0
@@ -64,7 +81,7 @@ def test_every_tier_follows_the_protocol(kind: str) -> None:
     assert tier.config()["kind"] == kind
 
 
-def test_tiers_reject_bad_input(kind: str) -> None:
+def test_tiers_reject_bad_input(kind: str, make: Callable[[str], ColdTier]) -> None:
     tier = make(kind)
     ids, base = data(100)
     tier.add(ids, base)
@@ -82,7 +99,7 @@ def test_tiers_reject_bad_input(kind: str) -> None:
 
 
 @pytest.mark.parametrize("approx", ["faiss-flat", "faiss-ivf"])
-def test_faiss_recall_against_exact_oracle(approx: str) -> None:
+def test_faiss_recall_against_exact_oracle(approx: str, make: Callable[[str], ColdTier]) -> None:
     ids, base = data(4000)
     exact, tier = make("exact"), make(approx)
     exact.add(ids, base)
@@ -97,7 +114,7 @@ def test_faiss_recall_against_exact_oracle(approx: str) -> None:
     assert recall1 >= max(floor, 0.95), recall1
 
 
-def test_ivf_is_exact_until_trained_then_indexes() -> None:
+def test_ivf_is_exact_until_trained_then_indexes(make: Callable[[str], ColdTier]) -> None:
     tier = make("faiss-ivf")
     ids, base = data(2000)
     tier.add(ids[:600], base[:600])
@@ -110,7 +127,7 @@ def test_ivf_is_exact_until_trained_then_indexes() -> None:
     assert len(tier) == 2000
 
 
-def test_deletes_really_delete(kind: str) -> None:
+def test_deletes_really_delete(kind: str, make: Callable[[str], ColdTier]) -> None:
     tier = make(kind)
     ids, base = data()
     tier.add(ids, base)

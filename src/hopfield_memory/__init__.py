@@ -18,6 +18,7 @@ from .encoders import (
     minilm_path,
 )
 from .errors import (
+    ColdTierUnavailableError,
     DimensionMismatchError,
     EmptyMemoryError,
     EncoderCredentialsError,
@@ -45,6 +46,7 @@ __version__ = "2.0.0.dev0"
 __all__ = [
     "AbstainReason",
     "Chain",
+    "ColdTierUnavailableError",
     "Conflict",
     "ConflictResult",
     "ContradictionDetector",

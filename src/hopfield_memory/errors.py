@@ -83,6 +83,10 @@ class StoreBusyError(HopfieldMemoryError, TimeoutError):
     """Another process held the durable store's write lock for longer than the timeout."""
 
 
+class ColdTierUnavailableError(HopfieldMemoryError, ConnectionError):
+    """The database behind a cold tier cannot be reached or refused the request."""
+
+
 class MemoryClosedError(HopfieldMemoryError, ValueError):
     """A call on a durable memory after :meth:`~hopfield_memory.HopfieldMemory.close`."""
 

@@ -1208,18 +1208,16 @@ class TieredMemory(ReadCalls):
 
     def _layout(self) -> dict[str, Any]:
         """The tier layout plus the tier options, as saved in the file."""
-        cold = self._tiers.cold
-        return {
-            **self._tiers.layout(),
-            "options": {
-                "max_hot": self.max_hot,
-                "cold": cold.config(),
-                "cold_top_k": self.cold_top_k,
-                "hot_confidence": self.hot_confidence,
-                "promote_after": self.promote_after,
-                "half_life": self.half_life,
-            },
+        options: dict[str, Any] = {
+            "max_hot": self.max_hot,
+            "cold_top_k": self.cold_top_k,
+            "hot_confidence": self.hot_confidence,
+            "promote_after": self.promote_after,
+            "half_life": self.half_life,
         }
+        if not isinstance(self._tiers, SharedTiers):  # a file never reconnects to a database
+            options["cold"] = self._tiers.cold.config()
+        return {**self._tiers.layout(), "options": options}
 
 
 def _cold_from_config(config: Any, source: str) -> tuple[str, dict[str, Any]]:

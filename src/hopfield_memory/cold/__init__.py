@@ -1,11 +1,12 @@
 """Cold tiers: where facts live when they are not in the hot Hopfield layer.
 
 Every tier follows one protocol, :class:`ColdTier`: add vectors with ids, search the top k ids for
-cues, fetch the exact stored vectors of ids, remove ids, count. A tier keeps no files of its own:
-:class:`~hopfield_memory.tiered.TieredMemory` saves every fact in the memory file format and
-rebuilds the tier from the stored vectors when it reads a file.
-A search only *chooses candidates*: :class:`~hopfield_memory.tiered.TieredMemory` re-scores them
-exactly from :meth:`ColdTier.vectors`, so an approximate index never sets a softmax weight.
+cues, fetch the exact stored vectors of ids, remove ids, count. An in-process tier keeps no files
+of its own: :class:`~hopfield_memory.tiered.TieredMemory` saves every fact in the memory file
+format and rebuilds the tier from the stored vectors when it reads a file. A shared tier
+(:class:`SharedColdTier`, the database one) is itself the store of record. A search only
+*chooses candidates*: :class:`~hopfield_memory.tiered.TieredMemory` re-scores them exactly from
+:meth:`ColdTier.vectors`, so an approximate index never sets a softmax weight.
 
 ========================  ==================================  =============================
 kind                      class                               tested in
@@ -13,10 +14,15 @@ kind                      class                               tested in
 ``"exact"``               :class:`.exact.ExactColdTier`       tests/test_cold.py (the oracle)
 ``"faiss-flat"``          :class:`.faiss_tiers.FaissFlatColdTier`   tests/test_cold.py
 ``"faiss-ivf"``           :class:`.faiss_tiers.FaissIVFColdTier`    tests/test_cold.py
+``"pgvector"``            :class:`.postgres.PgVectorColdTier`       tests/test_cold_pgvector.py
 ========================  ==================================  =============================
 
-The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``; without it they raise
-:class:`~hopfield_memory.errors.MissingExtraError` (never a silent fallback to another tier).
+The FAISS tiers need ``pip install 'mhn-ai-agent-memory[scale]'``, the pgvector tier
+``pip install 'mhn-ai-agent-memory[postgres]'`` and a PostgreSQL server with the pgvector
+extension; without the package they raise :class:`~hopfield_memory.errors.MissingExtraError`
+(never a silent fallback to another tier). The pgvector tier takes the connection string as the
+option ``dsn`` (``make_cold_tier("pgvector", 384, dsn="postgresql://...")``), or
+``TieredMemory(cold="postgresql://...")`` builds it.
 """
 
 from __future__ import annotations
@@ -108,7 +114,8 @@ class SharedColdTier(ColdTier, Protocol):
 
 
 def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
-    """Build an empty tier of ``kind`` (``"exact"``, ``"faiss-flat"`` or ``"faiss-ivf"``)."""
+    """Build a tier of ``kind`` (``"exact"``, ``"faiss-flat"``, ``"faiss-ivf"`` or ``"pgvector"``,
+    which needs the option ``dsn`` and opens whatever its namespace already holds)."""
     if kind == "exact":
         from .exact import ExactColdTier
 
@@ -121,8 +128,17 @@ def make_cold_tier(kind: str, dim: int, **options: Any) -> ColdTier:
         from .faiss_tiers import FaissIVFColdTier
 
         return FaissIVFColdTier(dim, **options)
+    if kind == "pgvector":
+        from .postgres import PgVectorColdTier
+
+        if "dsn" not in options:
+            raise InvalidInputError(
+                "the pgvector cold tier needs the option dsn='postgresql://...'"
+            )
+        return PgVectorColdTier(options.pop("dsn"), dim, **options)
     raise InvalidInputError(
-        f"unknown cold tier kind {kind!r}; expected 'exact', 'faiss-flat' or 'faiss-ivf'"
+        f"unknown cold tier kind {kind!r}; "
+        "expected 'exact', 'faiss-flat', 'faiss-ivf' or 'pgvector'"
     )
 
 
