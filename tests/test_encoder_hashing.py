@@ -105,3 +105,20 @@ def test_ascii_fast_path_finds_the_words_of_the_pattern() -> None:
         assert tokenize(text) == _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
     for batch in (texts, texts[1:2], texts[2:4], texts[5:], [*texts[5:], "naïve café"]):
         assert _token_lists(batch) == [tokenize(text) for text in batch]
+
+
+def test_words_pack_the_same_in_plain_python_and_in_numpy() -> None:
+    enc = RandomIndexEncoder(dim=64, seed=3)
+    words = [
+        "a",
+        "the",
+        "paris",
+        "zürich",
+        "東京",
+        "x" * 40,
+        "w2",
+        "is",
+        "ǅemal",
+        "\U0001d518nicode",
+    ]
+    assert enc._pack_many(words) == [enc._pack(word) for word in words]

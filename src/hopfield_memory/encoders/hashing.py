@@ -39,7 +39,7 @@ _STOPWORDS = frozenset(
 _STOPWORD_WEIGHT = 0.2
 _TRIGRAM_WEIGHT = 1.0
 _WORD_CACHE_LIMIT = 1 << 17
-_TEXTS_PER_CHUNK = 4096
+_TEXTS_PER_CHUNK = 1024  # texts summed per bincount: its float64 output stays in cache
 _TINY = np.float32(1e-30)
 # The texts of a batch are joined by NUL, which is never part of a word.
 _SEP = "\x00"
@@ -55,13 +55,15 @@ _ASCII_FOLD = (
 # One feature of a word, packed: coordinate and signed weight.
 _FEATURE = np.dtype([("col", np.int64), ("weight", np.float64)])
 _PACK = struct.Struct("=qd").pack
+_PACK_MANY_FROM = 32  # new words learned at once from which numpy packs faster than Python
 
 
 # Per (dim, seed): word -> its packed features (``_FEATURE`` records), and feature -> signed
-# coordinate. Shared by every encoder instance with the same geometry, bounded, and safe to
-# share since the values are a pure function of the key.
+# coordinate (a word's own feature keyed "w:word", a trigram by its three code points packed
+# into one int, 21 bits each). Shared by every encoder instance with the same geometry, bounded,
+# and safe to share since the values are a pure function of the key.
 _WORD_CACHES: dict[tuple[int, int], dict[str, bytes]] = {}
-_HASH_CACHES: dict[tuple[int, int], dict[str, int]] = {}
+_HASH_CACHES: dict[tuple[int, int], dict[str | int, int]] = {}
 
 
 def clear_feature_caches() -> None:
@@ -109,7 +111,7 @@ class RandomIndexEncoder:
             raise InvalidInputError(f"seed must be an int in [0, 2**32), got {seed!r}")
         self._dim = dim
         self._seed = seed
-        self._salt = seed.to_bytes(8, "little")
+        self._blake = hashlib.blake2b(digest_size=8, salt=seed.to_bytes(8, "little"))
         self._words = _WORD_CACHES.setdefault((dim, seed), {})
         self._hashes = _HASH_CACHES.setdefault((dim, seed), {})
 
@@ -187,39 +189,87 @@ class RandomIndexEncoder:
     def _learn(self, words: Iterable[str]) -> None:
         """Cache the packed features of every word in ``words`` not cached yet.
 
-        A word's own feature and its trigrams are hashed once each per geometry: a new word
-        mostly reuses trigrams that other words already hashed.
+        A word's features are its own (weight 1, or 0.2 for a stopword), then the trigrams of
+        ``<word>`` (weight 1/sqrt(len(word)) each; a stopword has none). Each feature is hashed
+        once per geometry: a new word mostly reuses trigrams that other words already hashed.
+        Many new words at once (a batch) are packed in numpy, a few in plain Python.
         """
-        cache, hashes = self._words, self._hashes
-        new = set(words).difference(cache)
+        cache = self._words
+        new = list(set(words).difference(cache))
         if not new:
             return
         if len(cache) + len(new) > _WORD_CACHE_LIMIT:
             cache.clear()
-            hashes.clear()
-        for word in new:
-            if word in _STOPWORDS:
-                keys = [f"w:{word}"]
-                weights = [_STOPWORD_WEIGHT]
-            else:
-                padded = f"<{word}>"
-                keys = [f"w:{word}"] + [f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2)]
-                gram_weight = _TRIGRAM_WEIGHT / math.sqrt(len(keys) - 1)
-                weights = [1.0] + [gram_weight] * (len(keys) - 1)
-            packed = []
-            for key, weight in zip(keys, weights, strict=True):
-                code = hashes.get(key)
-                if code is None:
-                    code = hashes[key] = self._hash(key)
-                packed.append(_PACK(abs(code) - 1, weight if code > 0 else -weight))
-            cache[word] = b"".join(packed)
+            self._hashes.clear()
+        packed = self._pack_many(new) if len(new) >= _PACK_MANY_FROM else map(self._pack, new)
+        cache.update(zip(new, packed, strict=True))
+
+    def _pack(self, word: str) -> bytes:
+        """The packed features of one word, in plain Python."""
+        keys: list[str | int] = [f"w:{word}"]
+        if word in _STOPWORDS:
+            weights = [_STOPWORD_WEIGHT]
+        else:
+            p = list(map(ord, f"<{word}>"))
+            keys += [p[i] << 42 | p[i + 1] << 21 | p[i + 2] for i in range(len(word))]
+            weights = [1.0] + [_TRIGRAM_WEIGHT / math.sqrt(len(word))] * len(word)
+        codes = self._codes(keys)
+        signed = [w if c > 0 else -w for c, w in zip(codes, weights, strict=True)]
+        return b"".join(map(_PACK, [abs(c) - 1 for c in codes], signed))
+
+    def _pack_many(self, words: list[str]) -> list[bytes]:
+        """The packed features of each of ``words``, as :meth:`_pack` gives them, in numpy."""
+        m = len(words)
+        lengths = np.fromiter(map(len, words), np.int64, count=m)
+        grams = np.fromiter((w not in _STOPWORDS for w in words), bool, count=m) * lengths
+        # word j's trigrams start at the first grams[j] characters of its "<word>" in `points`
+        points = np.frombuffer(f"<{'><'.join(words)}>".encode("utf-32-le"), np.uint32)
+        starts = np.cumsum(lengths + 2) - (lengths + 2) - (np.cumsum(grams) - grams)
+        first = np.repeat(starts, grams) + np.arange(int(grams.sum()))
+        gram_keys = points[first].astype(np.int64) << 42
+        gram_keys |= points[first + 1].astype(np.int64) << 21
+        gram_keys |= points[first + 2]
+        keys: list[str | int] = [f"w:{word}" for word in words]
+        keys += gram_keys.tolist()
+        codes = np.array(self._codes(keys), dtype=np.int64)
+        # records: each word's own feature, then its trigrams
+        per_word = grams + 1
+        ends = np.cumsum(per_word)
+        own = ends - per_word
+        is_gram = np.ones(int(ends[-1]), dtype=bool)
+        is_gram[own] = False
+        signed = np.empty(len(is_gram), dtype=np.int64)
+        signed[own] = codes[:m]
+        signed[is_gram] = codes[m:]
+        weights = np.repeat(_TRIGRAM_WEIGHT / np.sqrt(np.maximum(lengths, 1)), per_word)
+        weights[own] = np.where(grams > 0, 1.0, _STOPWORD_WEIGHT)
+        records = np.empty(len(signed), dtype=_FEATURE)
+        records["col"] = np.abs(signed) - 1
+        records["weight"] = np.where(signed > 0, weights, -weights)
+        packed = records.tobytes()
+        size = _FEATURE.itemsize
+        bounds = zip((own * size).tolist(), (ends * size).tolist(), strict=True)
+        return [packed[a:b] for a, b in bounds]
+
+    def _codes(self, keys: list[str | int]) -> list[int]:
+        """The signed coordinate of each feature: a word's ``"w:word"`` or a trigram's key."""
+        hashes = self._hashes
+        for key in set(keys).difference(hashes):
+            hashes[key] = self._hash(key if isinstance(key, str) else _gram_feature(key))
+        return list(map(hashes.__getitem__, keys))
 
     def _hash(self, feature: str) -> int:
         """``±(coordinate + 1)``: BLAKE2b of the feature picks the coordinate and the sign."""
-        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, salt=self._salt)
+        digest = self._blake.copy()
+        digest.update(feature.encode("utf-8"))
         h = int.from_bytes(digest.digest(), "little")
         col = h % self._dim + 1
         return col if (h >> 63) & 1 else -col
+
+
+def _gram_feature(key: int) -> str:
+    """The feature name of a trigram keyed by its three code points (21 bits each)."""
+    return f"c:{chr(key >> 42)}{chr(key >> 21 & 0x1FFFFF)}{chr(key & 0x1FFFFF)}"
 
 
 def _unit_rows(summed: np.ndarray, n: int, dim: int) -> np.ndarray:
