@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from hopfield_memory import Encoder, InvalidInputError, InvalidTypeError, RandomIndexEncoder
-from hopfield_memory.encoders.hashing import _WORD, _token_lists, tokenize
+from hopfield_memory.encoders import hashing
+from hopfield_memory.encoders.hashing import (
+    _WORD,
+    _token_lists,
+    clear_feature_caches,
+    tokenize,
+)
 
 
 def cos(a: np.ndarray, b: np.ndarray) -> float:
@@ -122,3 +128,15 @@ def test_words_pack_the_same_in_plain_python_and_in_numpy() -> None:
         "\U0001d518nicode",
     ]
     assert enc._pack_many(words) == [enc._pack(word) for word in words]
+
+
+def test_a_full_word_cache_starts_over_without_changing_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [f"alpha{i} beta{i % 7} gamma" for i in range(300)]
+    expected = RandomIndexEncoder(dim=32, seed=5).encode_batch(texts)
+    clear_feature_caches()
+    monkeypatch.setattr(hashing, "_WORD_CACHE_LIMIT", 50)
+    enc = RandomIndexEncoder(dim=32, seed=5)
+    assert np.array_equal(np.stack([enc.encode(text) for text in texts]), expected)
+    assert np.array_equal(enc.encode_batch(texts), expected)

@@ -195,12 +195,14 @@ class RandomIndexEncoder:
         Many new words at once (a batch) are packed in numpy, a few in plain Python.
         """
         cache = self._words
-        new = list(set(words).difference(cache))
+        distinct = set(words)
+        new = list(distinct.difference(cache))
         if not new:
             return
-        if len(cache) + len(new) > _WORD_CACHE_LIMIT:
+        if len(cache) + len(new) > _WORD_CACHE_LIMIT:  # start over, keeping these words
             cache.clear()
             self._hashes.clear()
+            new = list(distinct)
         packed = self._pack_many(new) if len(new) >= _PACK_MANY_FROM else map(self._pack, new)
         cache.update(zip(new, packed, strict=True))
 
