@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import unicodedata
 
 import numpy as np
 import pytest
 
 from hopfield_memory import Encoder, InvalidInputError, InvalidTypeError, RandomIndexEncoder
+from hopfield_memory.encoders import hashing
+from hopfield_memory.encoders.hashing import (
+    _WORD,
+    _token_lists,
+    clear_feature_caches,
+    tokenize,
+)
 
 
 def cos(a: np.ndarray, b: np.ndarray) -> float:
@@ -92,3 +100,43 @@ def test_one_text_encodes_to_the_same_bits_alone_or_in_a_batch() -> None:
     for i, text in enumerate(texts):
         assert enc.encode(text).tobytes() == batch[i].tobytes()
         assert enc.encode_batch([text])[0].tobytes() == batch[i].tobytes()
+
+
+def test_ascii_fast_path_finds_the_words_of_the_pattern() -> None:
+    rng = np.random.default_rng(0)
+    every_char = "".join(map(chr, range(128)))
+    texts = [every_char, "Hello_World, x2+3y; A-B\tC\x00D e\x00", "", "  ", "ÅNGSTRÖM 12"]
+    texts += ["".join(map(chr, rng.integers(0, 128, size=40))) for _ in range(300)]
+    for text in texts:
+        assert tokenize(text) == _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    for batch in (texts, texts[1:2], texts[2:4], texts[5:], [*texts[5:], "naïve café"]):
+        assert _token_lists(batch) == [tokenize(text) for text in batch]
+
+
+def test_words_pack_the_same_in_plain_python_and_in_numpy() -> None:
+    enc = RandomIndexEncoder(dim=64, seed=3)
+    words = [
+        "a",
+        "the",
+        "paris",
+        "zürich",
+        "東京",
+        "x" * 40,
+        "w2",
+        "is",
+        "ǅemal",
+        "\U0001d518nicode",
+    ]
+    assert enc._pack_many(words) == [enc._pack(word) for word in words]
+
+
+def test_a_full_word_cache_starts_over_without_changing_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [f"alpha{i} beta{i % 7} gamma" for i in range(300)]
+    expected = RandomIndexEncoder(dim=32, seed=5).encode_batch(texts)
+    clear_feature_caches()
+    monkeypatch.setattr(hashing, "_WORD_CACHE_LIMIT", 50)
+    enc = RandomIndexEncoder(dim=32, seed=5)
+    assert np.array_equal(np.stack([enc.encode(text) for text in texts]), expected)
+    assert np.array_equal(enc.encode_batch(texts), expected)

@@ -1064,7 +1064,7 @@ def _checked(encoder: Encoder, vectors: np.ndarray, n: int) -> np.ndarray:
     if vectors.dtype != np.float32:
         vectors = vectors.astype(np.float32)
     # one reduction; the sum of unit rows is finite unless an entry is NaN or infinite
-    if not np.isfinite(vectors.sum()) and not np.isfinite(vectors).all():
+    if not math.isfinite(vectors.sum()) and not np.isfinite(vectors).all():
         raise InvalidInputError(f"encoder {encoder!r} returned NaN or infinity")
     return vectors
 

@@ -6,6 +6,11 @@ function words is down-weighted so that "the" and "is" do not make unrelated sen
 Every feature lands on one coordinate with a random sign (feature hashing; Weinberger et al., 2009,
 "Feature Hashing for Large Scale Multitask Learning"), chosen by BLAKE2b of the feature, so the
 vectors are the same in every process and on every machine. Rows are L2-normalised.
+
+Speed: a word's features are hashed once per geometry and cached packed as (coordinate, signed
+weight) records, so encoding joins the packed features of a text's words (of a whole batch's
+texts) into one buffer and sums them with one ``np.bincount``; ASCII text is split into words by
+one byte translation instead of the pattern.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import struct
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 
 import numpy as np
@@ -33,15 +39,31 @@ _STOPWORDS = frozenset(
 _STOPWORD_WEIGHT = 0.2
 _TRIGRAM_WEIGHT = 1.0
 _WORD_CACHE_LIMIT = 1 << 17
-_TEXTS_PER_CHUNK = 4096
+_TEXTS_PER_CHUNK = 1024  # texts summed per bincount: its float64 output stays in cache
 _TINY = np.float32(1e-30)
+# The texts of a batch are joined by NUL, which is never part of a word.
+_SEP = "\x00"
+# ASCII letters and digits lower-cased, NUL kept, every other byte a space: for ASCII text,
+# translating with this table and splitting on spaces gives the words ``_WORD`` finds.
+_ASCII_FOLD = (
+    bytes(
+        ord(c.lower()) if _WORD.fullmatch(c) or c == _SEP else ord(" ")
+        for c in map(chr, range(128))
+    )
+    + b" " * 128
+)
+# One feature of a word, packed: coordinate and signed weight.
+_FEATURE = np.dtype([("col", np.int64), ("weight", np.float64)])
+_PACK = struct.Struct("=qd").pack
+_PACK_MANY_FROM = 32  # new words learned at once from which numpy packs faster than Python
 
 
-# Per (dim, seed): word -> (coordinates, signed weights), and feature -> signed coordinate.
-# Shared by every encoder instance with the same geometry, bounded, and safe to share since the
-# values are a pure function of the key.
-_WORD_CACHES: dict[tuple[int, int], dict[str, tuple[tuple[int, ...], tuple[float, ...]]]] = {}
-_HASH_CACHES: dict[tuple[int, int], dict[str, int]] = {}
+# Per (dim, seed): word -> its packed features (``_FEATURE`` records), and feature -> signed
+# coordinate (a word's own feature keyed "w:word", a trigram by its three code points packed
+# into one int, 21 bits each). Shared by every encoder instance with the same geometry, bounded,
+# and safe to share since the values are a pure function of the key.
+_WORD_CACHES: dict[tuple[int, int], dict[str, bytes]] = {}
+_HASH_CACHES: dict[tuple[int, int], dict[str | int, int]] = {}
 
 
 def clear_feature_caches() -> None:
@@ -55,11 +77,20 @@ def clear_feature_caches() -> None:
 def tokenize(text: str) -> list[str]:
     """Lower-cased words of ``text`` after Unicode NFKC folding (letters and digits only).
 
-    ASCII text skips the folding, which would leave it unchanged anyway.
+    ASCII text skips the folding, which would leave it unchanged anyway, and the pattern: one
+    byte translation (``_ASCII_FOLD``) finds the same words.
     """
-    if text.isascii():
-        return _WORD.findall(text.lower())
+    if text.isascii() and _SEP not in text:
+        return text.encode().translate(_ASCII_FOLD).decode().split()
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _token_lists(texts: list[str]) -> list[list[str]]:
+    """:func:`tokenize` of every text; an ASCII batch is translated in one piece."""
+    joined = _SEP.join(texts)
+    if joined.isascii() and joined.count(_SEP) == len(texts) - 1:
+        return list(map(str.split, joined.encode().translate(_ASCII_FOLD).decode().split(_SEP)))
+    return list(map(tokenize, texts))
 
 
 class RandomIndexEncoder:
@@ -80,7 +111,7 @@ class RandomIndexEncoder:
             raise InvalidInputError(f"seed must be an int in [0, 2**32), got {seed!r}")
         self._dim = dim
         self._seed = seed
-        self._salt = seed.to_bytes(8, "little")
+        self._blake = hashlib.blake2b(digest_size=8, salt=seed.to_bytes(8, "little"))
         self._words = _WORD_CACHES.setdefault((dim, seed), {})
         self._hashes = _HASH_CACHES.setdefault((dim, seed), {})
 
@@ -128,82 +159,119 @@ class RandomIndexEncoder:
 
     def _encode_one(self, text: str) -> np.ndarray:
         """The single-text path: the same sums as :meth:`_encode_chunk`, fewer array calls."""
-        cols: list[int] = []
-        vals: list[float] = []
-        for word in tokenize(text):
-            word_cols, word_vals = self._word_features(word)
-            cols += word_cols
-            vals += word_vals
-        if not cols:
+        words = tokenize(text)
+        if not words:
             return np.zeros(self._dim, dtype=np.float32)
-        summed = np.bincount(np.array(cols), weights=np.array(vals), minlength=self._dim)
+        self._learn(words)
+        features = np.frombuffer(b"".join(map(self._words.__getitem__, words)), _FEATURE)
+        summed = np.bincount(features["col"], weights=features["weight"], minlength=self._dim)
         return _unit_rows(summed, 1, self._dim)[0]
 
     def _encode_chunk(self, texts: list[str]) -> np.ndarray:
         """Sum every text's word features with one bincount, then normalise the rows.
 
-        Python touches each word once (a dict lookup); the features of the distinct words are
-        gathered for all occurrences at once with numpy.
+        Python joins each text's packed word features (one dict lookup per word); numpy adds
+        each text's row offset to the coordinates of all features at once.
         """
         n, dim = len(texts), self._dim
-        token_lists = [tokenize(text) for text in texts]
-        index: dict[str, int] = {}
-        add = index.setdefault
-        word_ids = np.array([add(w, len(index)) for words in token_lists for w in words], np.int64)
-        if word_ids.size == 0:
+        token_lists = _token_lists(texts)
+        self._learn(chain.from_iterable(token_lists))
+        features_of = self._words.__getitem__
+        per_text = [b"".join(map(features_of, words)) for words in token_lists]
+        features = np.frombuffer(b"".join(per_text), _FEATURE)
+        if features.size == 0:
             return np.zeros((n, dim), dtype=np.float32)
-        features = [self._word_features(word) for word in index]
-        lengths = np.fromiter((len(c) for c, _ in features), dtype=np.int64, count=len(features))
-        total = int(lengths.sum())
-        cols = np.fromiter(chain.from_iterable(c for c, _ in features), np.int64, count=total)
-        vals = np.fromiter(chain.from_iterable(v for _, v in features), np.float64, count=total)
-        per_word = lengths[word_ids]  # features of each word occurrence
-        source = np.cumsum(lengths) - lengths  # where each distinct word's features start
-        target = np.cumsum(per_word) - per_word  # where each occurrence's features go
-        pos = np.arange(int(per_word.sum()), dtype=np.int64)
-        pos += np.repeat(source[word_ids] - target, per_word)
-        words_per_text = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
-        row_start = np.repeat(np.arange(n, dtype=np.int64) * dim, words_per_text)
-        flat = np.repeat(row_start, per_word) + cols[pos]
-        return _unit_rows(np.bincount(flat, weights=vals[pos], minlength=n * dim), n, dim)
+        counts = np.fromiter(map(len, per_text), np.int64, count=n) // _FEATURE.itemsize
+        flat = np.repeat(np.arange(0, n * dim, dim, dtype=np.int64), counts)
+        flat += features["col"]
+        return _unit_rows(np.bincount(flat, weights=features["weight"], minlength=n * dim), n, dim)
 
-    def _word_features(self, word: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
-        """Coordinates and signed weights of one word's features, cached.
+    def _learn(self, words: Iterable[str]) -> None:
+        """Cache the packed features of every word in ``words`` not cached yet.
 
-        A word's own feature and its trigrams are hashed once each per geometry: a new word
-        mostly reuses trigrams that other words already hashed.
+        A word's features are its own (weight 1, or 0.2 for a stopword), then the trigrams of
+        ``<word>`` (weight 1/sqrt(len(word)) each; a stopword has none). Each feature is hashed
+        once per geometry: a new word mostly reuses trigrams that other words already hashed.
+        Many new words at once (a batch) are packed in numpy, a few in plain Python.
         """
-        cached = self._words.get(word)
-        if cached is not None:
-            return cached
+        cache = self._words
+        distinct = set(words)
+        new = list(distinct.difference(cache))
+        if not new:
+            return
+        if len(cache) + len(new) > _WORD_CACHE_LIMIT:  # start over, keeping these words
+            cache.clear()
+            self._hashes.clear()
+            new = list(distinct)
+        packed = self._pack_many(new) if len(new) >= _PACK_MANY_FROM else map(self._pack, new)
+        cache.update(zip(new, packed, strict=True))
+
+    def _pack(self, word: str) -> bytes:
+        """The packed features of one word, in plain Python."""
+        keys: list[str | int] = [f"w:{word}"]
         if word in _STOPWORDS:
-            keys = [f"w:{word}"]
             weights = [_STOPWORD_WEIGHT]
         else:
-            padded = f"<{word}>"
-            keys = [f"w:{word}"] + [f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2)]
-            gram_weight = _TRIGRAM_WEIGHT / math.sqrt(len(keys) - 1)
-            weights = [1.0] + [gram_weight] * (len(keys) - 1)
+            p = list(map(ord, f"<{word}>"))
+            keys += [p[i] << 42 | p[i + 1] << 21 | p[i + 2] for i in range(len(word))]
+            weights = [1.0] + [_TRIGRAM_WEIGHT / math.sqrt(len(word))] * len(word)
+        codes = self._codes(keys)
+        signed = [w if c > 0 else -w for c, w in zip(codes, weights, strict=True)]
+        return b"".join(map(_PACK, [abs(c) - 1 for c in codes], signed))
+
+    def _pack_many(self, words: list[str]) -> list[bytes]:
+        """The packed features of each of ``words``, as :meth:`_pack` gives them, in numpy."""
+        m = len(words)
+        lengths = np.fromiter(map(len, words), np.int64, count=m)
+        grams = np.fromiter((w not in _STOPWORDS for w in words), bool, count=m) * lengths
+        # word j's trigrams start at the first grams[j] characters of its "<word>" in `points`
+        points = np.frombuffer(f"<{'><'.join(words)}>".encode("utf-32-le"), np.uint32)
+        starts = np.cumsum(lengths + 2) - (lengths + 2) - (np.cumsum(grams) - grams)
+        first = np.repeat(starts, grams) + np.arange(int(grams.sum()))
+        gram_keys = points[first].astype(np.int64) << 42
+        gram_keys |= points[first + 1].astype(np.int64) << 21
+        gram_keys |= points[first + 2]
+        keys: list[str | int] = [f"w:{word}" for word in words]
+        keys += gram_keys.tolist()
+        codes = np.array(self._codes(keys), dtype=np.int64)
+        # records: each word's own feature, then its trigrams
+        per_word = grams + 1
+        ends = np.cumsum(per_word)
+        own = ends - per_word
+        is_gram = np.ones(int(ends[-1]), dtype=bool)
+        is_gram[own] = False
+        signed = np.empty(len(is_gram), dtype=np.int64)
+        signed[own] = codes[:m]
+        signed[is_gram] = codes[m:]
+        weights = np.repeat(_TRIGRAM_WEIGHT / np.sqrt(np.maximum(lengths, 1)), per_word)
+        weights[own] = np.where(grams > 0, 1.0, _STOPWORD_WEIGHT)
+        records = np.empty(len(signed), dtype=_FEATURE)
+        records["col"] = np.abs(signed) - 1
+        records["weight"] = np.where(signed > 0, weights, -weights)
+        packed = records.tobytes()
+        size = _FEATURE.itemsize
+        bounds = zip((own * size).tolist(), (ends * size).tolist(), strict=True)
+        return [packed[a:b] for a, b in bounds]
+
+    def _codes(self, keys: list[str | int]) -> list[int]:
+        """The signed coordinate of each feature: a word's ``"w:word"`` or a trigram's key."""
         hashes = self._hashes
-        cols, vals = [], []
-        for key, weight in zip(keys, weights, strict=True):
-            code = hashes.get(key)
-            if code is None:
-                code = hashes[key] = self._hash(key)
-            cols.append(abs(code) - 1)
-            vals.append(weight if code > 0 else -weight)
-        if len(self._words) >= _WORD_CACHE_LIMIT:
-            self._words.clear()
-            hashes.clear()
-        features = self._words[word] = (tuple(cols), tuple(vals))
-        return features
+        for key in set(keys).difference(hashes):
+            hashes[key] = self._hash(key if isinstance(key, str) else _gram_feature(key))
+        return list(map(hashes.__getitem__, keys))
 
     def _hash(self, feature: str) -> int:
         """``±(coordinate + 1)``: BLAKE2b of the feature picks the coordinate and the sign."""
-        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8, salt=self._salt)
+        digest = self._blake.copy()
+        digest.update(feature.encode("utf-8"))
         h = int.from_bytes(digest.digest(), "little")
         col = h % self._dim + 1
         return col if (h >> 63) & 1 else -col
+
+
+def _gram_feature(key: int) -> str:
+    """The feature name of a trigram keyed by its three code points (21 bits each)."""
+    return f"c:{chr(key >> 42)}{chr(key >> 21 & 0x1FFFFF)}{chr(key & 0x1FFFFF)}"
 
 
 def _unit_rows(summed: np.ndarray, n: int, dim: int) -> np.ndarray:
