@@ -128,6 +128,9 @@ def test_words_pack_the_same_in_plain_python_and_in_numpy() -> None:
         "\U0001d518nicode",
     ]
     assert enc._pack_many(words) == [enc._pack(word) for word in words]
+    names = [f"c:{word[:3]}".encode() for word in words * 10]  # past the numpy threshold
+    assert len(names) >= hashing._HASH_IN_NUMPY_FROM
+    assert enc._hash(names) == [enc._hash([name])[0] for name in names]
 
 
 def test_a_full_word_cache_starts_over_without_changing_vectors(

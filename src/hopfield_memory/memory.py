@@ -1063,6 +1063,8 @@ def _checked(encoder: Encoder, vectors: np.ndarray, n: int) -> np.ndarray:
         )
     if vectors.dtype != np.float32:
         vectors = vectors.astype(np.float32)
+    if type(encoder) is RandomIndexEncoder:  # sums of finite weights, scaled: always finite
+        return vectors
     # one reduction; the sum of unit rows is finite unless an entry is NaN or infinite
     if not math.isfinite(vectors.sum()) and not np.isfinite(vectors).all():
         raise InvalidInputError(f"encoder {encoder!r} returned NaN or infinity")

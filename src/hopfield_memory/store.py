@@ -140,16 +140,19 @@ class PatternStore:
         """
         k = len(texts)
         start = len(self._texts)
-        self._reserve(start + k)
-        new_ids = list(range(self.next_id, self.next_id + k)) if ids is None else list(ids)
+        if start + k > len(self._matrix):
+            self._reserve(start + k)
+        if ids is None:
+            new_ids = list(range(self.next_id, self.next_id + k))
+            self.next_id += k
+        else:
+            new_ids = list(ids)
+            self.next_id = max(self.next_id, max(new_ids, default=-1) + 1)
         self._matrix[start : start + k] = vectors
         self._ids[start : start + k] = new_ids
-        self._texts.extend(texts)
-        self._metadata.extend(metadata)
-        for offset, fact_id in enumerate(new_ids):
-            self._row_of[fact_id] = start + offset
-        if new_ids:
-            self.next_id = max(self.next_id, max(new_ids) + 1)
+        self._texts += texts
+        self._metadata += metadata
+        self._row_of.update(zip(new_ids, range(start, start + k), strict=True))
         return new_ids
 
     def replace(self, fact_id: int, vector: np.ndarray, text: str, metadata: Metadata) -> None:

@@ -159,7 +159,10 @@ class Tiers:
         self._move_to_cold(leaving[np.isin(leaving, hot_ids)])
         stay = np.flatnonzero(~straight_to_cold).tolist()
         self.hot._store.append(
-            vectors[stay], [texts[i] for i in stay], [metadata[i] for i in stay], ids=new[stay]
+            vectors[stay],
+            [texts[i] for i in stay],
+            [metadata[i] for i in stay],
+            ids=new[stay].tolist(),
         )
         for fact_id in new[stay].tolist():
             self._score[fact_id], self._last[fact_id] = 1.0, self.clock

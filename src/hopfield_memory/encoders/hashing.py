@@ -56,6 +56,7 @@ _ASCII_FOLD = (
 _FEATURE = np.dtype([("col", np.int64), ("weight", np.float64)])
 _PACK = struct.Struct("=qd").pack
 _PACK_MANY_FROM = 32  # new words learned at once from which numpy packs faster than Python
+_HASH_IN_NUMPY_FROM = 64  # new features from which numpy turns digests into codes faster
 
 
 # Per (dim, seed): word -> its packed features (``_FEATURE`` records), and feature -> signed
@@ -162,29 +163,41 @@ class RandomIndexEncoder:
         words = tokenize(text)
         if not words:
             return np.zeros(self._dim, dtype=np.float32)
-        self._learn(words)
-        features = np.frombuffer(b"".join(map(self._words.__getitem__, words)), _FEATURE)
+        features = np.frombuffer(b"".join(self._features(words)), _FEATURE)
         summed = np.bincount(features["col"], weights=features["weight"], minlength=self._dim)
-        return _unit_rows(summed, 1, self._dim)[0]
+        row: np.ndarray = summed.astype(np.float32)
+        # the norm as _unit_rows computes it for a row; a float32 sqrt is exact through float64
+        norm = np.float32(math.sqrt(np.einsum("d,d->", row, row)))
+        row /= max(norm, _TINY)
+        return row
 
     def _encode_chunk(self, texts: list[str]) -> np.ndarray:
         """Sum every text's word features with one bincount, then normalise the rows.
 
-        Python joins each text's packed word features (one dict lookup per word); numpy adds
-        each text's row offset to the coordinates of all features at once.
+        Python looks up each word's packed features once (one dict lookup per word) and joins
+        them all; numpy adds each text's row offset to the coordinates of its features.
         """
         n, dim = len(texts), self._dim
         token_lists = _token_lists(texts)
-        self._learn(chain.from_iterable(token_lists))
-        features_of = self._words.__getitem__
-        per_text = [b"".join(map(features_of, words)) for words in token_lists]
-        features = np.frombuffer(b"".join(per_text), _FEATURE)
+        parts = self._features(list(chain.from_iterable(token_lists)))
+        features = np.frombuffer(b"".join(parts), _FEATURE)
         if features.size == 0:
             return np.zeros((n, dim), dtype=np.float32)
-        counts = np.fromiter(map(len, per_text), np.int64, count=n) // _FEATURE.itemsize
-        flat = np.repeat(np.arange(0, n * dim, dim, dtype=np.int64), counts)
+        words_per_text = np.fromiter(map(len, token_lists), np.int64, count=n)
+        records_per_word = np.fromiter(map(len, parts), np.int64, count=len(parts))
+        records_per_word //= _FEATURE.itemsize
+        row_of_word = np.repeat(np.arange(0, n * dim, dim, dtype=np.int64), words_per_text)
+        flat = np.repeat(row_of_word, records_per_word)
         flat += features["col"]
         return _unit_rows(np.bincount(flat, weights=features["weight"], minlength=n * dim), n, dim)
+
+    def _features(self, words: list[str]) -> list[bytes]:
+        """The packed features of each of ``words``, learning the words not cached yet."""
+        parts = list(map(self._words.get, words))
+        if None in parts:
+            self._learn(words)
+            parts = list(map(self._words.__getitem__, words))
+        return parts  # type: ignore[return-value]  # no None left
 
     def _learn(self, words: Iterable[str]) -> None:
         """Cache the packed features of every word in ``words`` not cached yet.
@@ -213,11 +226,12 @@ class RandomIndexEncoder:
             weights = [_STOPWORD_WEIGHT]
         else:
             p = list(map(ord, f"<{word}>"))
-            keys += [p[i] << 42 | p[i + 1] << 21 | p[i + 2] for i in range(len(word))]
+            keys += [a << 42 | b << 21 | c for a, b, c in zip(p, p[1:], p[2:], strict=False)]
             weights = [1.0] + [_TRIGRAM_WEIGHT / math.sqrt(len(word))] * len(word)
-        codes = self._codes(keys)
-        signed = [w if c > 0 else -w for c, w in zip(codes, weights, strict=True)]
-        return b"".join(map(_PACK, [abs(c) - 1 for c in codes], signed))
+        records: list[float] = []
+        for code, weight in zip(self._codes(keys), weights, strict=True):
+            records += (code - 1, weight) if code > 0 else (-code - 1, -weight)
+        return struct.pack(f"={'qd' * len(weights)}", *records)
 
     def _pack_many(self, words: list[str]) -> list[bytes]:
         """The packed features of each of ``words``, as :meth:`_pack` gives them, in numpy."""
@@ -231,9 +245,8 @@ class RandomIndexEncoder:
         gram_keys = points[first].astype(np.int64) << 42
         gram_keys |= points[first + 1].astype(np.int64) << 21
         gram_keys |= points[first + 2]
-        keys: list[str | int] = [f"w:{word}" for word in words]
-        keys += gram_keys.tolist()
-        codes = np.array(self._codes(keys), dtype=np.int64)
+        word_keys: list[str | int] = [f"w:{word}" for word in words]
+        codes = np.array(self._codes(word_keys) + self._gram_codes(gram_keys), dtype=np.int64)
         # records: each word's own feature, then its trigrams
         per_word = grams + 1
         ends = np.cumsum(per_word)
@@ -256,17 +269,48 @@ class RandomIndexEncoder:
     def _codes(self, keys: list[str | int]) -> list[int]:
         """The signed coordinate of each feature: a word's ``"w:word"`` or a trigram's key."""
         hashes = self._hashes
-        for key in set(keys).difference(hashes):
-            hashes[key] = self._hash(key if isinstance(key, str) else _gram_feature(key))
+        new = list(set(keys).difference(hashes))
+        if new:
+            names = [(k if isinstance(k, str) else _gram_feature(k)).encode() for k in new]
+            hashes.update(zip(new, self._hash(names), strict=True))
         return list(map(hashes.__getitem__, keys))
 
-    def _hash(self, feature: str) -> int:
-        """``±(coordinate + 1)``: BLAKE2b of the feature picks the coordinate and the sign."""
-        digest = self._blake.copy()
-        digest.update(feature.encode("utf-8"))
-        h = int.from_bytes(digest.digest(), "little")
-        col = h % self._dim + 1
-        return col if (h >> 63) & 1 else -col
+    def _gram_codes(self, keys: np.ndarray) -> list[int]:
+        """:meth:`_codes` of trigram keys (int64 array), the new ones named in numpy."""
+        hashes = self._hashes
+        key_list = keys.tolist()
+        new = np.array(list(set(key_list).difference(hashes)), dtype=np.int64)
+        if len(new):
+            points = np.empty((len(new), 5), dtype=np.uint32)  # "c:" and the three characters
+            points[:, 0], points[:, 1] = ord("c"), ord(":")
+            points[:, 2], points[:, 3], points[:, 4] = (
+                new >> 42,
+                new >> 21 & 0x1FFFFF,
+                new & 0x1FFFFF,
+            )
+            text = points.tobytes().decode("utf-32-le")
+            names = [text[i : i + 5].encode() for i in range(0, len(text), 5)]
+            hashes.update(zip(new.tolist(), self._hash(names), strict=True))
+        return list(map(hashes.__getitem__, key_list))
+
+    def _hash(self, names: list[bytes]) -> list[int]:
+        """``±(coordinate + 1)`` of each feature name: its BLAKE2b (salted by the seed) read as
+        a little-endian uint64 ``h`` picks coordinate ``h % dim`` and the sign (bit 63)."""
+        copy, dim = self._blake.copy, self._dim
+
+        def digest(name: bytes) -> bytes:
+            state = copy()
+            state.update(name)
+            return state.digest()
+
+        if len(names) < _HASH_IN_NUMPY_FROM:
+            codes = []
+            for value in (int.from_bytes(digest(name), "little") for name in names):
+                codes.append(value % dim + 1 if value >> 63 else -(value % dim + 1))
+            return codes
+        h = np.frombuffer(b"".join(map(digest, names)), "<u8")
+        col = (h % np.uint64(dim)).astype(np.int64) + 1
+        return np.where(h >> np.uint64(63), col, -col).tolist()
 
 
 def _gram_feature(key: int) -> str:
