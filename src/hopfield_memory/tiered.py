@@ -95,6 +95,8 @@ class Tiers:
         See :class:`TieredMemory`.
     """
 
+    cold_holds_hot = False  # the cold tier never holds a hot fact
+
     def __init__(
         self,
         hot: HopfieldMemory,
@@ -358,6 +360,7 @@ class SharedTiers(Tiers):
     """
 
     cold: SharedColdTier
+    cold_holds_hot = True  # every fact stays in the shared tier; the hot layer holds copies
 
     def __init__(
         self,
@@ -951,15 +954,20 @@ class TieredMemory(ReadCalls):
         if need.any():
             rows = np.flatnonzero(need)
             found = cold.search(cues[rows], k)
-            found[np.isin(found, hot_ids)] = -1  # a shared tier also holds the hot facts
+            if self._tiers.cold_holds_hot:  # the hot layer scores those already
+                found[np.isin(found, hot_ids)] = -1
             valid = found >= 0
+            cand_ids[rows] = np.where(valid, found, -1)
+            if len(rows) == 1:  # one cue: its candidates are distinct already
+                exact = kernel.similarities(cold.vectors(found[valid]), cues[rows[0]])
+                cand_sims[rows[0], valid[0]] = exact
+                return cand_ids, cand_sims
             unique, inverse = np.unique(found[valid], return_inverse=True)
             exact = kernel.similarities(cold.vectors(unique), cues[rows])
             exact = exact.reshape(len(rows), len(unique))
             which = np.zeros(found.shape, dtype=np.int64)
             which[valid] = inverse.reshape(-1)
             scored = np.take_along_axis(exact, which, axis=1)
-            cand_ids[rows] = np.where(valid, found, -1)
             cand_sims[rows] = np.where(valid, scored, -np.inf)
         return cand_ids, cand_sims
 
@@ -969,11 +977,14 @@ class TieredMemory(ReadCalls):
         if self.hot_confidence is None or n_hot == 0:
             return np.ones(q, dtype=bool)
         max_sim = hot_sims.max(axis=1)
+        close = max_sim >= self.hot_confidence
+        if not close.any():  # the usual case: no hot fact is a near-duplicate of any cue
+            return np.ones(q, dtype=bool)
         hot = kernel.readout(hot_sims.copy(), self.beta, 2, sentinel=self.sentinel)
         w = hot.weights
         gap = w[:, 0] - (w[:, 1] if w.shape[1] > 1 else 0.0)
         reasons = decide(policy, max_sim, gap, hot.sentinel_weight if self.sentinel else None)
-        confident = np.array([r is None for r in reasons]) & (max_sim >= self.hot_confidence)
+        confident = np.array([r is None for r in reasons]) & close
         return ~confident
 
     def _relaxed(
