@@ -330,7 +330,7 @@ def test_fuzzed_files_never_load_wrong_data(
     else:
         assert contents(loaded) == contents(mem)
         assert loaded.policy == mem.policy
-        assert loaded._parameters() == mem._parameters()
+        assert loaded.parameters() == mem.parameters()
         loaded.close()
         if how == "load":
             assert path.read_bytes() == bad
@@ -345,7 +345,7 @@ def test_snapshot_carries_negatives_parameters_and_policy(tmp_path: Path) -> Non
     path = tmp_path / "m.hmem"
     mem.save(path)
     loaded = HopfieldMemory.load(path)
-    assert loaded._parameters() == mem._parameters()
+    assert loaded.parameters() == mem.parameters()
     assert loaded.repulsive and loaded.beta_neg == 3.0
     assert loaded.policy == mem.policy
     assert [f.text for f in loaded.negatives()] == ["confusable decoy text"]

@@ -27,7 +27,7 @@ def observable(mem: HopfieldMemory) -> tuple:
         [mem._store.vector(f.id).tobytes() for f in mem],
         mem._store.next_id,
         mem.policy,
-        mem._parameters(),
+        mem.parameters(),
         mem.encoder.spec,
     )
 

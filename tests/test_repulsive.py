@@ -258,10 +258,10 @@ def test_parameters_round_trip_as_keyword_arguments() -> None:
     mem = HopfieldMemory(
         repulsive=True, beta_neg=3.0, clamp_radius=None, neg_strength=0.25, num_steps=None
     )
-    params = mem._parameters()
+    params = mem.parameters()
     assert {"repulsive", "beta_neg", "clamp_radius", "neg_strength"} <= params.keys()
     again = HopfieldMemory(encoder=mem.encoder, **params)
-    assert again._parameters() == params
+    assert again.parameters() == params
 
 
 def test_a_cue_on_a_negative_abstains_with_that_reason(rep: HopfieldMemory) -> None:

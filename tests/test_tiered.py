@@ -197,9 +197,8 @@ def test_save_load_round_trip_in_the_memory_file_format(tmp_path: Path) -> None:
     tiered.save(snapshot)
     again = TieredMemory.load(snapshot)
     assert list(again) == list(tiered) and again.negatives() == tiered.negatives()
-    assert {i: again.tier_of(i) for i in again._hot._store.ids.tolist()} == {
-        i: tiered.tier_of(i) for i in tiered._hot._store.ids.tolist()
-    }
+    placement = {f.id: tiered.tier_of(f.id) for f in tiered}
+    assert {f.id: again.tier_of(f.id) for f in again} == placement
     assert again.max_hot == 3 and again.hot_confidence is None and again.repulsive
     assert_same_answers(again, tiered, CUES)
     assert again.store("next") == tiered.store("next")
@@ -255,8 +254,9 @@ def test_negatives_abstain_and_multi_step_matches_flat_memory() -> None:
     cues, _ = noisy_queries(base, 20, noise=0.6, seed=5)
     assert_same_reports(flat, tiered, cues)
     negative = clustered_unit_vectors(1, DIM, seed=77)
-    flat._negatives.append(negative, ["never"], [{}])  # the same vector in both memories
-    tiered._hot._negatives.append(negative, ["never"], [{}])
+    # the same vector in both memories (a text would encode to a vector unlike these clusters)
+    flat.negative_rows.append(negative, ["never"], [{}])
+    tiered._hot.negative_rows.append(negative, ["never"], [{}])
     assert_same_reports(flat, tiered, np.concatenate([cues, negative]))
     report = tiered.match_quality_vectors(negative)[0]
     assert report.reason is AbstainReason.NEGATIVE_MATCH

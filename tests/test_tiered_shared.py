@@ -44,8 +44,8 @@ def test_answers_equal_a_flat_memory_holding_the_same_facts(postgres_dsn: str) -
         assert a.is_match == b.is_match and a.reason == b.reason
         for key in ("max_similarity", "gap", "sentinel_weight", "top_confidence"):
             assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), key
-    hot = {f.id for f in mem._hot._store}
-    assert hot <= set(ids) and len(list(mem)) == n  # hot copies are not counted twice
+    hot = [i for i in ids if mem.tier_of(i) == "hot"]
+    assert len(hot) == mem.num_hot == 7 and len(list(mem)) == n  # copies are not counted twice
     mem.close()
 
 

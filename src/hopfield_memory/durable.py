@@ -510,7 +510,7 @@ def _open_on(
             dim=wanted.dim,
             encoder=wanted.encoder.spec,
             policy=wanted.policy,
-            parameters=wanted._parameters(),
+            parameters=wanted.parameters(),
         )
         probe.run("BEGIN IMMEDIATE", lambda: _create(db, where, new))
         loaded = probe.run("BEGIN", load)
@@ -640,7 +640,7 @@ def _check_compatible(
                 f"{record.encoder.to_dict()}, but this call asks for "
                 f"{wanted.encoder.spec.to_dict()}; their vectors are not comparable"
             )
-    given = wanted._parameters()
+    given = wanted.parameters()
     clash = {
         k: (record.parameters.get(k), given[k])
         for k in params

@@ -368,6 +368,18 @@ class HopfieldMemory(ReadCalls):
             raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
         return self._append(rows, items, _check_metadata(metadata, len(items)))
 
+    @property
+    def fact_rows(self) -> PatternStore:
+        """The rows of the stored facts (vectors, ids, texts, metadata), for layers built on
+        this memory (:class:`~hopfield_memory.tiered.TieredMemory` keeps its hot facts here).
+        Read it freely; a change made here skips validation and the durable file."""
+        return self._store
+
+    @property
+    def negative_rows(self) -> PatternStore:
+        """The rows of the negative patterns, as :attr:`fact_rows` is for the facts."""
+        return self._negatives
+
     def pattern_view(self) -> tuple[np.ndarray, np.ndarray]:
         """Read-only views ``(patterns (n, dim) float32, ids (n,) int64)`` of the stored facts,
         row for row; valid until the next write. For layers built on this one (tiers)."""
@@ -524,7 +536,7 @@ class HopfieldMemory(ReadCalls):
         self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
     ) -> list[int]:
         """:meth:`store_negative` for many texts; one bad text stores nothing."""
-        self._require_repulsion("store_negative_many")
+        self.require_repulsion("store_negative_many")
         items = _check_fact_texts(texts)
         metas = _check_metadata(metadata, len(items))
         vectors = self._encode(items)
@@ -535,26 +547,27 @@ class HopfieldMemory(ReadCalls):
 
     def forget_negative(self, negative_id: int) -> StoredFact:
         """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
-        self._require_repulsion("forget_negative")
+        self.require_repulsion("forget_negative")
         with self._lock:
             if self._durable is not None:
                 return self._durable.delete([negative_id], negative=True)[0]
             return self._negatives.remove(negative_id)
 
-    def _require_repulsion(self, call: str) -> None:
+    def require_repulsion(self, call: str) -> None:
+        """Raise :class:`RepulsionDisabledError` naming ``call`` unless ``repulsive=True``."""
         if not self.repulsive:
             raise RepulsionDisabledError(
                 f"{call}() needs negative patterns, which this memory does not use: it was built "
                 "with repulsive=False. Build it with HopfieldMemory(..., repulsive=True)."
             )
 
-    def _negative_patterns(self) -> np.ndarray | None:
+    def negative_patterns(self) -> np.ndarray | None:
         """The negatives (m, dim) when repulsion is on and any are declared, else None."""
         if not self.repulsive or len(self._negatives) == 0:
             return None
         return self._negatives.patterns
 
-    def _relax(
+    def relax(
         self,
         cues: np.ndarray,
         max_steps: int,
@@ -572,7 +585,7 @@ class HopfieldMemory(ReadCalls):
             max_steps=max_steps,
             tol=tol,
             sentinel=self.sentinel,
-            negatives=self._negative_patterns() if negatives else None,
+            negatives=self.negative_patterns() if negatives else None,
             beta_neg=self.beta_neg,
             clamp_radius=self.clamp_radius if (self.repulsive and negatives) else None,
             neg_strength=self.neg_strength,
@@ -644,13 +657,13 @@ class HopfieldMemory(ReadCalls):
             sims = sims.reshape(len(cues), -1)
             # one step: the readout's best similarity is the maximum; no extra pass over sims
             max_similarity = None if self.num_steps == 1 else sims.max(axis=1)
-            negatives = self._negative_patterns()
+            negatives = self.negative_patterns()
             negative_similarity = (
                 None if negatives is None else kernel.similarities(negatives, cues).max(axis=1)
             )
             states = cues
             if self.num_steps != 1:
-                relaxed = self._relax(
+                relaxed = self.relax(
                     cues,
                     self.num_steps or self.max_steps,
                     self.tol if self.num_steps is None else 0.0,
@@ -748,11 +761,11 @@ class HopfieldMemory(ReadCalls):
             self._sync()
             if len(self._store) == 0:
                 return [_empty_diagnosis() for _ in range(len(cues))]
-            relaxed = self._relax(cues, steps_cap, float(tolerance))
-            negatives = self._negative_patterns()
+            relaxed = self.relax(cues, steps_cap, float(tolerance))
+            negatives = self.negative_patterns()
             repulsive = negatives is not None
             baseline = (
-                self._relax(cues, steps_cap, float(tolerance), negatives=False)
+                self.relax(cues, steps_cap, float(tolerance), negatives=False)
                 if repulsive
                 else relaxed
             )
@@ -949,7 +962,7 @@ class HopfieldMemory(ReadCalls):
 
         return import_jsonl(self, path, use_vectors=use_vectors, progress=progress)
 
-    def _parameters(self) -> dict[str, Any]:
+    def parameters(self) -> dict[str, Any]:
         """Constructor parameters as JSON-ready data (for snapshots)."""
         return {
             "beta": self.beta,

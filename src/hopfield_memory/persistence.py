@@ -639,7 +639,7 @@ def namespace_record(
         dim=memory.dim,
         encoder=memory.encoder.spec,
         policy=memory.policy,
-        parameters=memory._parameters(),
+        parameters=memory.parameters(),
         next_id=next_id,
         n_facts=n_facts,
         n_negatives=n_negatives,

@@ -63,7 +63,7 @@ from .memory import (
     policy_for_call,
     refuse_own_file,
 )
-from .persistence import FactRow, namespace_record, save_snapshot, store_rows
+from .persistence import FactRow, fill_stores, namespace_record, save_snapshot, store_rows
 from .reads import ReadCalls
 from .results import MatchReport, Recall
 from .store import FactRows, Metadata, PatternStore, StoredFact
@@ -121,16 +121,16 @@ class Tiers:
     # ------------------------------------------------------------------------- FactRows
 
     def __len__(self) -> int:
-        return len(self.hot._store) + len(self._cold_text)
+        return len(self.hot.fact_rows) + len(self._cold_text)
 
     def __contains__(self, fact_id: object) -> bool:
-        return fact_id in self.hot._store or fact_id in self._cold_text
+        return fact_id in self.hot.fact_rows or fact_id in self._cold_text
 
     def get(self, fact_id: int) -> StoredFact:
         """The fact with ``fact_id`` from whichever tier holds it."""
         if fact_id in self._cold_text:
             return StoredFact(fact_id, self._cold_text[fact_id], self._cold_meta.get(fact_id, {}))
-        return self.hot._store.get(fact_id)  # raises UnknownIdError when in neither
+        return self.hot.fact_rows.get(fact_id)  # raises UnknownIdError when in neither
 
     def append(
         self,
@@ -148,7 +148,7 @@ class Tiers:
         if k == 0:
             return []
         # Rank current hot facts and the new ones by (score, id); the top max_hot stay hot.
-        hot_ids = self.hot._store.ids.copy()
+        hot_ids = self.hot.fact_rows.ids.copy()
         all_ids = np.concatenate([hot_ids, new])
         scores = np.concatenate([self._scores(hot_ids), np.ones(k)])
         leaving = all_ids[np.lexsort((all_ids, scores))[: max(0, len(all_ids) - self.max_hot)]]
@@ -160,7 +160,7 @@ class Tiers:
         )
         self._move_to_cold(leaving[np.isin(leaving, hot_ids)])
         stay = np.flatnonzero(~straight_to_cold).tolist()
-        self.hot._store.append(
+        self.hot.fact_rows.append(
             vectors[stay],
             [texts[i] for i in stay],
             [metadata[i] for i in stay],
@@ -178,7 +178,7 @@ class Tiers:
             self.cold.remove(one)
             self._add_cold(one, vector[None, :], [(text, metadata)])
         else:
-            self.hot._store.replace(fact_id, vector, text, metadata)
+            self.hot.fact_rows.replace(fact_id, vector, text, metadata)
 
     def remove(self, fact_id: int) -> StoredFact:
         """Delete ``fact_id`` from whichever tier holds it; returns what was deleted."""
@@ -188,14 +188,14 @@ class Tiers:
             del self._cold_text[fact_id]
             self._cold_meta.pop(fact_id, None)
         else:
-            self.hot._store.remove(fact_id)
+            self.hot.fact_rows.remove(fact_id)
         self._score.pop(fact_id, None)
         self._last.pop(fact_id, None)
         return fact
 
     def clear(self) -> None:
         """Remove every fact from both tiers; ids keep counting up."""
-        self.hot._store.clear()
+        self.hot.fact_rows.clear()
         if len(self.cold):
             self.cold.remove(self.cold.ids())
         self._cold_text.clear()
@@ -219,7 +219,7 @@ class Tiers:
 
     def ids(self) -> list[int]:
         """Every fact id, in id order."""
-        return sorted([*self.hot._store.ids.tolist(), *self._cold_text])
+        return sorted([*self.hot.fact_rows.ids.tolist(), *self._cold_text])
 
     def get_many(self, ids: Sequence[int]) -> dict[int, StoredFact]:
         """The facts of ``ids`` by id."""
@@ -228,7 +228,7 @@ class Tiers:
     def all_vectors(self) -> np.ndarray:
         """Every stored vector, hot then cold: float32 (n, dim), a copy."""
         cold = self.cold
-        return np.concatenate([self.hot._store.patterns, cold.vectors(cold.ids())])
+        return np.concatenate([self.hot.fact_rows.patterns, cold.vectors(cold.ids())])
 
     def sync(self) -> None:
         """Take in what other memories changed (nothing to do: this memory owns its tiers)."""
@@ -260,7 +260,7 @@ class Tiers:
     def _move_to_cold(self, ids: np.ndarray) -> None:
         if len(ids) == 0:
             return
-        store = self.hot._store
+        store = self.hot.fact_rows
         rows = [store.row(i) for i in ids.tolist()]
         facts = [(store.text_at(r), store.metadata_at(r)) for r in rows]
         self._add_cold(ids, store.patterns[rows], facts)
@@ -272,10 +272,10 @@ class Tiers:
     def _promote(self, fact_id: int) -> None:
         """Move a cold fact into the hot layer; evict the lowest hot score if over max_hot."""
         vector, text, meta = self._take_from_cold(fact_id)
-        self.hot._store.append(vector, [text], [meta], ids=[fact_id])
-        excess = len(self.hot._store) - self.max_hot
+        self.hot.fact_rows.append(vector, [text], [meta], ids=[fact_id])
+        excess = len(self.hot.fact_rows) - self.max_hot
         if excess > 0:
-            hot_ids = self.hot._store.ids
+            hot_ids = self.hot.fact_rows.ids
             others = hot_ids[hot_ids != fact_id].copy()
             self._move_to_cold(others[np.lexsort((others, self._scores(others)))[:excess]])
 
@@ -293,7 +293,7 @@ class Tiers:
         """Where the facts are and their use scores, as JSON-ready data."""
         return {
             "version": LAYOUT_VERSION,
-            "hot": sorted(self.hot._store.ids.tolist()),
+            "hot": sorted(self.hot.fact_rows.ids.tolist()),
             "clock": self.clock,
             "usage": [[i, self._score[i], self._last[i]] for i in sorted(self._score)],
         }
@@ -317,7 +317,7 @@ class Tiers:
                 raise PersistenceFormatError(f"{source} has a damaged tier layout: {exc}") from None
         is_hot = np.isin(ids, hot)
         hot_rows, cold_rows = np.flatnonzero(is_hot), np.flatnonzero(~is_hot)
-        self.hot._store.append(
+        self.hot.fact_rows.append(
             facts.patterns[hot_rows],
             [facts.text_at(r) for r in hot_rows.tolist()],
             [facts.metadata_at(r) for r in hot_rows.tolist()],
@@ -332,14 +332,14 @@ class Tiers:
             if fact_id in self:
                 self._score[int(fact_id)], self._last[int(fact_id)] = float(score), int(last)
         self.next_id = max(self.next_id, facts.next_id)
-        excess = len(self.hot._store) - self.max_hot
+        excess = len(self.hot.fact_rows) - self.max_hot
         if excess > 0:  # a smaller max_hot than the file was saved with
-            hot_ids = self.hot._store.ids.copy()
+            hot_ids = self.hot.fact_rows.ids.copy()
             self._move_to_cold(hot_ids[np.lexsort((hot_ids, self._scores(hot_ids)))[:excess]])
 
     def rows(self) -> Iterator[FactRow]:
         """``(id, text, metadata, vector)`` of every fact: hot rows, then cold ones."""
-        yield from store_rows(self.hot._store)
+        yield from store_rows(self.hot.fact_rows)
         cold_ids = sorted(self._cold_text)
         for start in range(0, len(cold_ids), _ROW_CHUNK):
             chunk = np.array(cold_ids[start : start + _ROW_CHUNK], dtype=np.int64)
@@ -380,15 +380,15 @@ class SharedTiers(Tiers):
         return len(self.cold)
 
     def __contains__(self, fact_id: object) -> bool:
-        return fact_id in self.hot._store or fact_id in self.cold
+        return fact_id in self.hot.fact_rows or fact_id in self.cold
 
     def get(self, fact_id: int) -> StoredFact:
-        if fact_id in self.hot._store:
-            return self.hot._store.get(fact_id)
+        if fact_id in self.hot.fact_rows:
+            return self.hot.fact_rows.get(fact_id)
         return self.get_many([fact_id])[fact_id]
 
     def get_many(self, ids: Sequence[int]) -> dict[int, StoredFact]:
-        store = self.hot._store
+        store = self.hot.fact_rows
         found = {i: store.get(i) for i in ids if i in store}
         rest = [i for i in ids if i not in found]
         if rest:
@@ -419,8 +419,8 @@ class SharedTiers(Tiers):
 
     def replace(self, fact_id: int, vector: np.ndarray, text: str, metadata: Metadata) -> None:
         self.cold.update(fact_id, vector, text, metadata)
-        if fact_id in self.hot._store:
-            self.hot._store.replace(fact_id, vector, text, metadata)
+        if fact_id in self.hot.fact_rows:
+            self.hot.fact_rows.replace(fact_id, vector, text, metadata)
 
     def remove(self, fact_id: int) -> StoredFact:
         fact = self.get(fact_id)
@@ -432,16 +432,16 @@ class SharedTiers(Tiers):
         held = self.cold.ids()
         if len(held):
             self.cold.remove(held)
-        self.hot._store.clear()
+        self.hot.fact_rows.clear()
         self._score.clear()
         self._last.clear()
 
     @property
     def num_cold(self) -> int:
-        return len(self.cold) - len(self.hot._store)
+        return len(self.cold) - len(self.hot.fact_rows)
 
     def in_cold(self, fact_id: int) -> bool:
-        return fact_id not in self.hot._store  # callers only ask about facts that exist
+        return fact_id not in self.hot.fact_rows  # callers only ask about facts that exist
 
     def ids(self) -> list[int]:
         return sorted(self.cold.ids().tolist())
@@ -452,13 +452,13 @@ class SharedTiers(Tiers):
     def sync(self) -> None:
         """Drop or refresh hot copies of facts another memory removed or updated."""
         head, changed, removed = self.cold.changes_since(self._seen)
-        self._drop_copies(removed[np.isin(removed, self.hot._store.ids)])
-        stale = changed[np.isin(changed, self.hot._store.ids)]
+        self._drop_copies(removed[np.isin(removed, self.hot.fact_rows.ids)])
+        stale = changed[np.isin(changed, self.hot.fact_rows.ids)]
         if len(stale):
             vectors = self.cold.vectors(stale)
             facts = self.cold.facts(stale)
             for fact_id, vector, (text, meta) in zip(stale.tolist(), vectors, facts, strict=True):
-                self.hot._store.replace(fact_id, vector, text, meta)
+                self.hot.fact_rows.replace(fact_id, vector, text, meta)
         self._seen = head
 
     def _add_cold(
@@ -471,8 +471,8 @@ class SharedTiers(Tiers):
 
     def _drop_copies(self, ids: np.ndarray) -> None:
         for fact_id in ids.tolist():
-            if fact_id in self.hot._store:
-                self.hot._store.remove(fact_id)
+            if fact_id in self.hot.fact_rows:
+                self.hot.fact_rows.remove(fact_id)
             self._score.pop(fact_id, None)
             self._last.pop(fact_id, None)
 
@@ -692,7 +692,7 @@ class TieredMemory(ReadCalls):
     @property
     def num_hot(self) -> int:
         """Facts in the hot layer."""
-        return len(self._hot._store)
+        return len(self._hot.fact_rows)
 
     @property
     def num_cold(self) -> int:
@@ -837,22 +837,22 @@ class TieredMemory(ReadCalls):
         self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
     ) -> list[int]:
         """:meth:`store_negative` for many texts; one bad text stores nothing."""
-        self._hot._require_repulsion("store_negative_many")
+        self._hot.require_repulsion("store_negative_many")
         items = _check_fact_texts(texts)
         metas = _check_metadata(metadata, len(items))
         vectors = self._hot.encode_facts(items)
         with self._lock:
             if self._durable is not None:
                 return self._durable.insert(vectors, items, metas, negative=True)
-            return self._hot._negatives.append(vectors, items, metas)
+            return self._hot.negative_rows.append(vectors, items, metas)
 
     def forget_negative(self, negative_id: int) -> StoredFact:
         """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
-        self._hot._require_repulsion("forget_negative")
+        self._hot.require_repulsion("forget_negative")
         with self._lock:
             if self._durable is not None:
                 return self._durable.delete([negative_id], negative=True)[0]
-            return self._hot._negatives.remove(negative_id)
+            return self._hot.negative_rows.remove(negative_id)
 
     # ----------------------------------------------------------------------------------- reads
 
@@ -894,7 +894,7 @@ class TieredMemory(ReadCalls):
             cand_ids, cand_sims = self._cold_candidates(cues, hot_ids, hot_sims, policy)
             sims = np.concatenate([hot_sims, cand_sims], axis=1)
             max_similarity = sims.max(axis=1)
-            negatives = hot._negative_patterns()
+            negatives = hot.negative_patterns()
             negative_similarity = (
                 None if negatives is None else kernel.similarities(negatives, cues).max(axis=1)
             )
@@ -1002,7 +1002,7 @@ class TieredMemory(ReadCalls):
         for i, ids in enumerate(cand_ids):
             cols = np.flatnonzero(ids >= 0)
             patterns = np.concatenate([hot_patterns, self._tiers.cold.vectors(ids[cols])])
-            states[i] = hot._relax(cues[i : i + 1], steps, tol, patterns=patterns).states[0]
+            states[i] = hot.relax(cues[i : i + 1], steps, tol, patterns=patterns).states[0]
             cue_sims = kernel.similarities(patterns, states[i])
             sims[i, :n_hot] = cue_sims[:n_hot]
             sims[i, n_hot + cols] = cue_sims[n_hot:]
@@ -1129,7 +1129,7 @@ class TieredMemory(ReadCalls):
         with self._lock:
             self._sync()
             refuse_own_file(path, self._durable)
-            negatives = self._hot._negatives
+            negatives = self._hot.negative_rows
             record = namespace_record(
                 self,
                 next_id=max(self._tiers.next_id, negatives.next_id),
@@ -1187,7 +1187,7 @@ class TieredMemory(ReadCalls):
                 f"{source} has parameters this version does not know: {exc}"
             ) from None
         memory.namespace = record.name
-        memory._hot._negatives = negatives
+        fill_stores(memory._hot, memory._hot.fact_rows, negatives)  # negatives stay hot
         try:
             memory._tiers.fill(facts, layout, source)
         except BaseException:
@@ -1204,21 +1204,21 @@ class TieredMemory(ReadCalls):
         from .persistence import load_legacy_json
 
         flat = load_legacy_json(HopfieldMemory, source, encoder)
-        facts, negatives = flat._row_sinks()
+        facts, negatives = flat.fact_rows, flat.negative_rows
         record = namespace_record(
             flat, next_id=facts.next_id, n_facts=len(facts), n_negatives=len(negatives)
         )
         return cls._restore(
-            record, flat.encoder, flat._store, flat._negatives, layout=None, options=options
+            record, flat.encoder, flat.fact_rows, flat.negative_rows, layout=None, options=options
         )
 
     def _row_sinks(self) -> tuple[FactRows, FactRows]:
         """Where the durable layer applies fact and negative changes."""
-        return self._tiers, self._hot._negatives
+        return self._tiers, self._hot.negative_rows
 
-    def _parameters(self) -> dict[str, Any]:
+    def parameters(self) -> dict[str, Any]:
         """The Hopfield constructor parameters as JSON-ready data (for the namespace record)."""
-        return self._hot._parameters()
+        return self._hot.parameters()
 
     def _layout(self) -> dict[str, Any]:
         """The tier layout plus the tier options, as saved in the file."""
