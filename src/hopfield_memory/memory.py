@@ -9,7 +9,6 @@ The facade composes the layers below it: an encoder turns text into unit vectors
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -17,7 +16,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
@@ -36,6 +34,7 @@ from .progress import progress as progress_bar
 from .reads import ReadCalls
 from .results import Diagnosis, MatchReport, Recall, Recommendation
 from .store import FactRows, Metadata, PatternStore, StoredFact
+from .writes import WriteCalls, check_fact_texts, check_metadata
 
 if TYPE_CHECKING:
     from .durable import DurableStore
@@ -50,7 +49,7 @@ Cues = Sequence[str]
 ENCODE_BATCH = 4096
 
 
-class HopfieldMemory(ReadCalls):
+class HopfieldMemory(ReadCalls, WriteCalls):
     """Associative memory over text facts, answered by the Modern Hopfield update.
 
     Parameters
@@ -236,39 +235,6 @@ class HopfieldMemory(ReadCalls):
             params=params,
         )
 
-    @property
-    def path(self) -> str | None:
-        """The durable file this memory is bound to, or None for an in-RAM memory."""
-        return None if self._durable is None else str(self._durable.path)
-
-    def close(self) -> None:
-        """Release the durable file (no-op for an in-RAM memory). Later calls raise
-        :class:`~hopfield_memory.errors.MemoryClosedError`."""
-        with self._lock:
-            if self._durable is not None:
-                self._durable.close()
-
-    def __enter__(self) -> HopfieldMemory:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def refresh(self) -> None:
-        """Pick up what other processes committed to the durable file (reads do this anyway)."""
-        with self._lock:
-            self._sync()
-
-    def _sync(self) -> None:
-        """Call with the lock held: bring RAM up to date with the durable file, if any."""
-        if self._durable is not None:
-            self._durable.refresh()
-
     # ----------------------------------------------------------------------------- properties
 
     @property
@@ -328,46 +294,6 @@ class HopfieldMemory(ReadCalls):
 
     # ---------------------------------------------------------------------------------- writes
 
-    def store(self, text: str, metadata: Metadata | None = None) -> int:
-        """Store one fact and return its id.
-
-        ``metadata`` is an optional JSON-serialisable dict returned with the fact.
-        """
-        return self.store_many([text], None if metadata is None else [metadata])[0]
-
-    def store_many(
-        self,
-        texts: Sequence[str],
-        metadata: Sequence[Metadata | None] | None = None,
-        *,
-        progress: bool | None = None,
-    ) -> list[int]:
-        """Store many facts with batched encoding; returns their ids in order.
-
-        Everything is validated and encoded before anything is stored: one bad text stores
-        nothing. ``progress`` shows a bar (None: for 10,000+ texts when stderr is a terminal).
-        """
-        items = _check_fact_texts(texts)
-        metas = _check_metadata(metadata, len(items))
-        return self._append(self._encode(items, progress=progress), items, metas)
-
-    def store_vectors(
-        self,
-        vectors: np.ndarray,
-        texts: Sequence[str],
-        metadata: Sequence[Metadata | None] | None = None,
-    ) -> list[int]:
-        """Store facts whose vectors were computed elsewhere.
-
-        vectors : array-like of shape (n, dim) or (dim,), finite; rows are scaled to unit norm.
-        texts : the n texts the vectors stand for.
-        """
-        items = _check_fact_texts(texts)
-        rows = as_unit_rows(np.atleast_2d(np.asarray(vectors)), dim=self.dim)
-        if len(rows) != len(items):
-            raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
-        return self._append(rows, items, _check_metadata(metadata, len(items)))
-
     @property
     def fact_rows(self) -> PatternStore:
         """The rows of the stored facts (vectors, ids, texts, metadata), for layers built on
@@ -396,7 +322,7 @@ class HopfieldMemory(ReadCalls):
 
     def encode_facts(self, texts: Sequence[str], *, progress: bool | None = None) -> np.ndarray:
         """Validate fact texts (not empty) and encode them in batches: float32 (n, dim)."""
-        return self._encode(_check_fact_texts(texts), progress=progress)
+        return self._encode_facts(check_fact_texts(texts), progress=progress)
 
     def encode_cues(self, cues: Cues) -> np.ndarray:
         """Validate cues and encode them through the LRU cue cache: float32 (q, dim)."""
@@ -406,54 +332,15 @@ class HopfieldMemory(ReadCalls):
         self, vectors: np.ndarray, texts: Sequence[str], metadata: Sequence[Metadata | None]
     ) -> list[int]:
         """Store rows bit for bit (unit rows from an export of this encoder): no re-scaling."""
-        items = _check_fact_texts(texts)
-        metas = _check_metadata(metadata, len(items))
+        items = check_fact_texts(texts)
+        metas = check_metadata(metadata, len(items))
         rows = np.ascontiguousarray(vectors, dtype=np.float32)
         if rows.shape != (len(items), self.dim):
             raise InvalidInputError(f"vectors must have shape ({len(items)}, {self.dim})")
         norms = np.linalg.norm(rows, axis=1)
         if not np.isfinite(rows).all() or not np.all((np.abs(norms - 1) < 1e-3) | (norms == 0)):
             raise InvalidInputError("vectors must be finite unit (or zero) rows")
-        return self._append(rows, items, metas)
-
-    def forget(self, fact_id: int) -> StoredFact:
-        """Delete one fact; returns what was deleted. Unknown ids raise :class:`UnknownIdError`."""
-        return self.forget_many([fact_id])[0]
-
-    def forget_many(self, fact_ids: Sequence[int]) -> list[StoredFact]:
-        """Delete several facts; if any id is unknown (or repeated), nothing is deleted."""
-        ids = list(fact_ids)
-        with self._lock:
-            self._sync()
-            for fact_id in ids:
-                self._store.row(fact_id)
-            if len(set(ids)) != len(ids):
-                raise InvalidInputError("fact_ids contains the same id more than once")
-            if self._durable is not None:
-                return self._durable.delete(ids)
-            return [self._store.remove(fact_id) for fact_id in ids]
-
-    def update(self, fact_id: int, text: str, metadata: Metadata | None = None) -> None:
-        """Replace the text (and metadata, when given) of a stored fact; the id is kept."""
-        (item,) = _check_fact_texts([text])
-        new_meta = None if metadata is None else _check_metadata([metadata], 1)[0]
-        vector = self._encode([item])[0]
-        with self._lock:
-            if self._durable is not None:
-                self._durable.update(fact_id, vector, item, new_meta)
-                return
-            current = self._store.get(fact_id)
-            self._store.replace(
-                fact_id, vector, item, current.metadata if new_meta is None else new_meta
-            )
-
-    def clear(self) -> None:
-        """Forget every fact."""
-        with self._lock:
-            if self._durable is not None:
-                self._durable.clear()
-                return
-            self._store.clear()
+        return self._insert(rows, items, metas)
 
     def reencode(self, encoder: Encoder, *, progress: bool | None = None) -> None:
         """Switch to ``encoder``: every stored text is encoded again, in batches.
@@ -477,14 +364,14 @@ class HopfieldMemory(ReadCalls):
             self._policy = encoder.default_policy
             self._cue_cache.clear()
 
-    def _encode(self, texts: list[str], *, progress: bool | None = None) -> np.ndarray:
-        """Encode validated texts with this memory's encoder (see :func:`encode_in_batches`)."""
+    def _encode_facts(self, texts: list[str], *, progress: bool | None = None) -> np.ndarray:
+        """Encode checked texts with this memory's encoder (see :func:`encode_in_batches`)."""
         return encode_in_batches(self.encoder, texts, progress=progress)
 
     def _encode_cues(self, cues: list[str]) -> np.ndarray:
         """Encode cues through the LRU cache: float32 (q, dim)."""
         if self.cue_cache_size == 0:
-            return self._encode(cues)
+            return self._encode_facts(cues)
         cache = self._cue_cache
         out = np.empty((len(cues), self.encoder.dim), dtype=np.float32)
         missing: dict[str, list[int]] = {}
@@ -496,7 +383,7 @@ class HopfieldMemory(ReadCalls):
                 cache.move_to_end(cue)
                 out[i] = hit
         if missing:
-            fresh = self._encode(list(missing))
+            fresh = self._encode_facts(list(missing))
             for vector, (cue, rows) in zip(fresh, missing.items(), strict=True):
                 out[rows] = vector
                 cache[cue] = vector
@@ -504,54 +391,7 @@ class HopfieldMemory(ReadCalls):
                 cache.popitem(last=False)
         return out
 
-    def _append(self, vectors: np.ndarray, texts: list[str], metadata: list[Metadata]) -> list[int]:
-        with self._lock:
-            if self._durable is not None:
-                return self._durable.insert(vectors, texts, metadata)
-            return self._store.append(vectors, texts, metadata)
-
     # ------------------------------------------------------------------------------- negatives
-
-    @property
-    def num_negatives(self) -> int:
-        """How many negative patterns are declared."""
-        return len(self.negatives())
-
-    def negatives(self) -> list[StoredFact]:
-        """The declared negative patterns (ids are their own, separate from fact ids)."""
-        with self._lock:
-            self._sync()
-            return list(self._negatives)
-
-    def store_negative(self, text: str, metadata: Metadata | None = None) -> int:
-        """Declare ``text`` a negative pattern ("never answer this") and return its id.
-
-        A cue that lands on it abstains with ``AbstainReason.NEGATIVE_MATCH``, and multi-step
-        answers are pushed away from it. Raises :class:`RepulsionDisabledError` unless the memory
-        was built with ``repulsive=True``.
-        """
-        return self.store_negative_many([text], None if metadata is None else [metadata])[0]
-
-    def store_negative_many(
-        self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
-    ) -> list[int]:
-        """:meth:`store_negative` for many texts; one bad text stores nothing."""
-        self.require_repulsion("store_negative_many")
-        items = _check_fact_texts(texts)
-        metas = _check_metadata(metadata, len(items))
-        vectors = self._encode(items)
-        with self._lock:
-            if self._durable is not None:
-                return self._durable.insert(vectors, items, metas, negative=True)
-            return self._negatives.append(vectors, items, metas)
-
-    def forget_negative(self, negative_id: int) -> StoredFact:
-        """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
-        self.require_repulsion("forget_negative")
-        with self._lock:
-            if self._durable is not None:
-                return self._durable.delete([negative_id], negative=True)[0]
-            return self._negatives.remove(negative_id)
 
     def require_repulsion(self, call: str) -> None:
         """Raise :class:`RepulsionDisabledError` naming ``call`` unless ``repulsive=True``."""
@@ -1212,41 +1052,9 @@ def _check_positive_int(name: str, value: object) -> None:
         raise InvalidInputError(f"{name} must be >= 1, got {value}")
 
 
-def _check_fact_texts(texts: Sequence[str]) -> list[str]:
-    """Texts to store: str, not empty, not whitespace only."""
-    items = check_texts(texts)
-    for i, text in enumerate(items):
-        if not text.strip():
-            raise InvalidInputError(f"texts[{i}] is empty or whitespace; a fact needs text")
-    return items
-
-
 def _check_cues(cues: Cues) -> list[str]:
     items = check_texts(cues, what="cues")
     for i, text in enumerate(items):
         if not text.strip():
             raise InvalidInputError(f"cues[{i}] is empty or whitespace; a cue needs text")
     return items
-
-
-def _check_metadata(metadata: Sequence[Metadata | None] | None, n: int) -> list[Metadata]:
-    """One JSON-serialisable dict per fact (copied, so later changes by the caller don't leak)."""
-    if metadata is None:
-        return [{} for _ in range(n)]
-    if isinstance(metadata, dict):
-        raise InvalidTypeError("metadata must be a sequence of dicts, one per text")
-    items = list(metadata)
-    if len(items) != n:
-        raise InvalidInputError(f"got {len(items)} metadata entries for {n} texts")
-    out: list[Metadata] = []
-    for i, meta in enumerate(items):
-        if meta is None:
-            out.append({})
-            continue
-        if not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta):
-            raise InvalidTypeError(f"metadata[{i}] must be a dict with str keys")
-        try:
-            out.append(json.loads(json.dumps(meta, allow_nan=False)))
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"metadata[{i}] is not JSON-serialisable: {exc}") from None
-    return out

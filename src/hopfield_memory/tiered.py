@@ -44,7 +44,6 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,9 +56,8 @@ from .gate import GatePolicy, decide
 from .memory import (
     HopfieldMemory,
     PathLike,
-    _check_fact_texts,
-    _check_metadata,
     build_reports,
+    encode_in_batches,
     policy_for_call,
     refuse_own_file,
 )
@@ -67,6 +65,7 @@ from .persistence import FactRow, fill_stores, namespace_record, save_snapshot, 
 from .reads import ReadCalls
 from .results import MatchReport, Recall
 from .store import FactRows, Metadata, PatternStore, StoredFact
+from .writes import WriteCalls
 
 if TYPE_CHECKING:
     from .durable import DurableStore
@@ -499,7 +498,7 @@ class SharedTiers(Tiers):
                 yield fact_id, text, meta, vector
 
 
-class TieredMemory(ReadCalls):
+class TieredMemory(ReadCalls, WriteCalls):
     """Hot exact Hopfield layer + cold tier, one shared softmax and gate.
 
     Parameters
@@ -740,120 +739,6 @@ class TieredMemory(ReadCalls):
 
     # ---------------------------------------------------------------------------------- writes
 
-    def store(self, text: str, metadata: Metadata | None = None) -> int:
-        """Store one fact (into the hot layer) and return its id."""
-        return self.store_many([text], None if metadata is None else [metadata])[0]
-
-    def store_many(
-        self,
-        texts: Sequence[str],
-        metadata: Sequence[Metadata | None] | None = None,
-        *,
-        progress: bool | None = None,
-    ) -> list[int]:
-        """Store facts (batched encoding); the newest go hot, overflow moves cold by policy.
-        One bad text stores nothing."""
-        items = _check_fact_texts(texts)
-        metas = _check_metadata(metadata, len(items))
-        return self._insert(self._hot.encode_facts(items, progress=progress), items, metas)
-
-    def store_vectors(
-        self,
-        vectors: np.ndarray,
-        texts: Sequence[str],
-        metadata: Sequence[Metadata | None] | None = None,
-    ) -> list[int]:
-        """Store facts whose vectors (n, dim) were computed elsewhere; rows are scaled to unit
-        norm."""
-        items = _check_fact_texts(texts)
-        rows = as_unit_rows(np.atleast_2d(np.asarray(vectors)), dim=self.dim)
-        if len(rows) != len(items):
-            raise InvalidInputError(f"got {len(rows)} vectors for {len(items)} texts")
-        return self._insert(rows, items, _check_metadata(metadata, len(items)))
-
-    def _insert(self, vectors: np.ndarray, texts: list[str], metas: list[Metadata]) -> list[int]:
-        with self._lock:
-            if self._durable is not None:
-                return self._durable.insert(vectors, texts, metas)
-            return self._tiers.append(vectors, texts, metas)
-
-    def forget(self, fact_id: int) -> StoredFact:
-        """Delete one fact from whichever tier holds it; returns what was deleted."""
-        return self.forget_many([fact_id])[0]
-
-    def forget_many(self, fact_ids: Sequence[int]) -> list[StoredFact]:
-        """Delete several facts from whichever tier holds them; all or nothing."""
-        ids = list(fact_ids)
-        with self._lock:
-            self._sync()
-            for fact_id in ids:
-                self._tiers.get(fact_id)
-            if len(set(ids)) != len(ids):
-                raise InvalidInputError("fact_ids contains the same id more than once")
-            if self._durable is not None:
-                return self._durable.delete(ids)
-            return [self._tiers.remove(fact_id) for fact_id in ids]
-
-    def update(self, fact_id: int, text: str, metadata: Metadata | None = None) -> None:
-        """Replace the text (and metadata, when given) of a stored fact; id and tier are kept."""
-        (item,) = _check_fact_texts([text])
-        new_meta = None if metadata is None else _check_metadata([metadata], 1)[0]
-        vector = self._hot.encode_facts([item])[0]
-        with self._lock:
-            if self._durable is not None:
-                self._durable.update(fact_id, vector, item, new_meta)
-                return
-            current = self._tiers.get(fact_id)
-            meta = current.metadata if new_meta is None else new_meta
-            self._tiers.replace(fact_id, vector, item, meta)
-
-    def clear(self) -> None:
-        """Forget every fact, in both tiers."""
-        with self._lock:
-            if self._durable is not None:
-                self._durable.clear()
-            else:
-                self._tiers.clear()
-
-    # ------------------------------------------------------------------------------- negatives
-
-    @property
-    def num_negatives(self) -> int:
-        """How many negative patterns are declared."""
-        return len(self.negatives())
-
-    def negatives(self) -> list[StoredFact]:
-        """The declared negative patterns (see :meth:`HopfieldMemory.store_negative`)."""
-        with self._lock:
-            self._sync()
-            return self._hot.negatives()
-
-    def store_negative(self, text: str, metadata: Metadata | None = None) -> int:
-        """Declare ``text`` a negative pattern ("never answer this") and return its id; needs
-        ``repulsive=True`` (see :meth:`HopfieldMemory.store_negative`)."""
-        return self.store_negative_many([text], None if metadata is None else [metadata])[0]
-
-    def store_negative_many(
-        self, texts: Sequence[str], metadata: Sequence[Metadata | None] | None = None
-    ) -> list[int]:
-        """:meth:`store_negative` for many texts; one bad text stores nothing."""
-        self._hot.require_repulsion("store_negative_many")
-        items = _check_fact_texts(texts)
-        metas = _check_metadata(metadata, len(items))
-        vectors = self._hot.encode_facts(items)
-        with self._lock:
-            if self._durable is not None:
-                return self._durable.insert(vectors, items, metas, negative=True)
-            return self._hot.negative_rows.append(vectors, items, metas)
-
-    def forget_negative(self, negative_id: int) -> StoredFact:
-        """Delete one negative pattern; unknown ids raise :class:`UnknownIdError`."""
-        self._hot.require_repulsion("forget_negative")
-        with self._lock:
-            if self._durable is not None:
-                return self._durable.delete([negative_id], negative=True)[0]
-            return self._hot.negative_rows.remove(negative_id)
-
     # ----------------------------------------------------------------------------------- reads
 
     def match_quality_many(
@@ -1081,11 +966,6 @@ class TieredMemory(ReadCalls):
             memory._durable.write_layout(memory._layout())  # other handles see the tier options
         return memory
 
-    @property
-    def path(self) -> str | None:
-        """The durable file this memory is bound to, or None for an in-RAM memory."""
-        return None if self._durable is None else str(self._durable.path)
-
     def close(self) -> None:
         """Record the tier layout in the durable file and release it; close the connection of a
         shared tier this memory opened from a connection string (no-op otherwise). Later calls
@@ -1093,25 +973,9 @@ class TieredMemory(ReadCalls):
         with self._lock:
             if self._durable is not None and not self._durable.closed:
                 self._durable.write_layout(self._layout())
-                self._durable.close()
+            super().close()
             if self._owns_cold and isinstance(self._tiers, SharedTiers):
                 self._tiers.cold.close()
-
-    def __enter__(self) -> TieredMemory:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def refresh(self) -> None:
-        """Pick up what other processes committed to the durable file (reads do this anyway)."""
-        with self._lock:
-            self._sync()
 
     def _sync(self) -> None:
         """Call with the lock held: take in what other handles committed (file or shared tier)."""
@@ -1211,6 +1075,14 @@ class TieredMemory(ReadCalls):
         return cls._restore(
             record, flat.encoder, flat.fact_rows, flat.negative_rows, layout=None, options=options
         )
+
+    def _encode_facts(self, texts: list[str], *, progress: bool | None = None) -> np.ndarray:
+        """Encode checked texts with the shared encoder, in batches: float32 (n, dim)."""
+        return encode_in_batches(self.encoder, texts, progress=progress)
+
+    def require_repulsion(self, call: str) -> None:
+        """Raise :class:`RepulsionDisabledError` naming ``call`` unless ``repulsive=True``."""
+        self._hot.require_repulsion(call)
 
     def _row_sinks(self) -> tuple[FactRows, FactRows]:
         """Where the durable layer applies fact and negative changes."""
