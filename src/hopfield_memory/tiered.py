@@ -583,7 +583,7 @@ class TieredMemory(ReadCalls, WriteCalls):
         if half_life is not None and (not isinstance(half_life, int) or half_life < 1):
             raise InvalidInputError(f"half_life must be an int >= 1, got {half_life!r}")
         self._owns_cold = isinstance(cold, str)
-        if isinstance(cold, str) and cold.startswith(("postgresql://", "postgres://")):
+        if _is_database_url(cold):
             tier = make_cold_tier("pgvector", hot.dim, dsn=cold, **(cold_options or {}))
         elif isinstance(cold, str):
             tier = make_cold_tier(cold, hot.dim, **(cold_options or {}))
@@ -945,9 +945,7 @@ class TieredMemory(ReadCalls, WriteCalls):
         from .durable import open_memory
 
         cold = params.get("cold")
-        if isinstance(cold, SharedColdTier) or (
-            isinstance(cold, str) and cold.startswith(("postgresql://", "postgres://"))
-        ):
+        if isinstance(cold, SharedColdTier) or _is_database_url(cold):
             raise InvalidInputError(
                 "a memory on a shared cold tier keeps its facts in that tier's database; build "
                 "it with TieredMemory(cold=...) instead of opening a file"
@@ -1104,6 +1102,11 @@ class TieredMemory(ReadCalls, WriteCalls):
         if not isinstance(self._tiers, SharedTiers):  # a file never reconnects to a database
             options["cold"] = self._tiers.cold.config()
         return {**self._tiers.layout(), "options": options}
+
+
+def _is_database_url(cold: object) -> bool:
+    """Whether ``cold`` names a PostgreSQL database (the shared pgvector tier)."""
+    return isinstance(cold, str) and cold.startswith(("postgresql://", "postgres://"))
 
 
 def _cold_from_config(config: Any, source: str) -> tuple[str, dict[str, Any]]:
