@@ -8,12 +8,16 @@ import unicodedata
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hopfield_memory import Encoder, InvalidInputError, InvalidTypeError, RandomIndexEncoder
 from hopfield_memory.encoders import hashing
 from hopfield_memory.encoders.hashing import (
+    _STOPWORDS,
+    _VECTORISED_FROM,
     _WORD,
-    _token_lists,
+    _stream,
     clear_feature_caches,
     tokenize,
 )
@@ -102,6 +106,13 @@ def test_one_text_encodes_to_the_same_bits_alone_or_in_a_batch() -> None:
         assert enc.encode_batch([text])[0].tobytes() == batch[i].tobytes()
 
 
+def stream_words(texts: list[str]) -> list[list[str]]:
+    """The words of each text as the vectorised path sees them in its stream of points."""
+    points, _ = _stream(texts)
+    text = points.tobytes().decode("latin-1" if points.dtype == np.uint8 else "utf-32-le")
+    return [part.split() for part in text.strip("\x00").split("\x00")]
+
+
 def test_ascii_fast_path_finds_the_words_of_the_pattern() -> None:
     rng = np.random.default_rng(0)
     every_char = "".join(map(chr, range(128)))
@@ -109,28 +120,79 @@ def test_ascii_fast_path_finds_the_words_of_the_pattern() -> None:
     texts += ["".join(map(chr, rng.integers(0, 128, size=40))) for _ in range(300)]
     for text in texts:
         assert tokenize(text) == _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    for batch in (texts, texts[1:2], texts[2:4], texts[5:], [*texts[5:], "naïve café"]):
-        assert _token_lists(batch) == [tokenize(text) for text in batch]
+    for batch in (texts[5:], [*texts[5:], "naïve café"], texts[1:], ["a b", "c", "d e f"]):
+        words = stream_words(batch)
+        # empty texts leave nothing between their NULs; compare the texts that have words
+        assert [w for w in words if w] == [tokenize(t) for t in batch if tokenize(t)]
 
 
-def test_words_pack_the_same_in_plain_python_and_in_numpy() -> None:
-    enc = RandomIndexEncoder(dim=64, seed=3)
-    words = [
-        "a",
-        "the",
-        "paris",
-        "zürich",
-        "東京",
-        "x" * 40,
-        "w2",
-        "is",
-        "ǅemal",
-        "\U0001d518nicode",
+def reference_features(word: str, dim: int, seed: int) -> list[tuple[int, float]]:
+    """The features of one word straight from the recipe in the module docstring."""
+
+    def fmix32(h: int) -> int:
+        h ^= h >> 16
+        h = (h * 0x85EBCA6B) % 2**32
+        h ^= h >> 13
+        h = (h * 0xC2B2AE35) % 2**32
+        return h ^ (h >> 16)
+
+    salt_char, salt_trigram, salt_word = (
+        fmix32((seed + step * 0x9E3779B9) % 2**32) for step in (1, 2, 3)
+    )
+    g = [fmix32(0 ^ salt_char)] + [fmix32(ord(c) ^ salt_char) for c in word]
+    g.append(g[0])
+    trigrams = [
+        fmix32(((a * 0x9E3779B1 + b * 0x7FEB352D + c) % 2**32) ^ salt_trigram)
+        for a, b, c in zip(g, g[1:], g[2:], strict=False)
     ]
-    assert enc._pack_many(words) == [enc._pack(word) for word in words]
-    names = [f"c:{word[:3]}".encode() for word in words * 10]  # past the numpy threshold
-    assert len(names) >= hashing._HASH_IN_NUMPY_FROM
-    assert enc._hash(names) == [enc._hash([name])[0] for name in names]
+    own = fmix32((sum(trigrams) % 2**32) ^ salt_word)
+
+    def feature(h: int, weight: float) -> tuple[int, float]:
+        return h * dim // 2**32, -weight if h % 2 else weight
+
+    if word in _STOPWORDS:
+        return [feature(own, 0.2)]
+    return [feature(own, 1.0)] + [feature(h, 1 / len(word) ** 0.5) for h in trigrams]
+
+
+def reference_vector(text: str, dim: int, seed: int) -> np.ndarray:
+    words = tokenize(text)
+    features = [reference_features(word, dim, seed) for word in words]
+    ordered = [f[0] for f in features] + [t for f in features for t in f[1:]]
+    row = np.zeros(dim, np.float32)
+    for col, weight in ordered:
+        row[col] += np.float32(weight)
+    return row / max(np.float32(np.sqrt(np.einsum("d,d->", row, row))), np.float32(1e-30))
+
+
+@pytest.mark.parametrize(("dim", "seed"), [(512, 0), (64, 3), (1000, 2**32 - 1)])
+def test_vectors_follow_the_documented_recipe(dim: int, seed: int) -> None:
+    texts = ["The Eiffel Tower is in Paris", "Zürich café 東京 ǅemal", "x" * 40, "a is the"]
+    texts += ["their theirs then2 thé THEY w2", "\U0001d518nicode and 42"]
+    enc = RandomIndexEncoder(dim, seed=seed)
+    batch = enc.encode_batch(texts * _VECTORISED_FROM)
+    for i, text in enumerate(texts):
+        expected = reference_vector(text, dim, seed)
+        np.testing.assert_allclose(enc.encode(text), expected, atol=1e-6)
+        np.testing.assert_allclose(batch[i], expected, atol=1e-6)
+
+
+def test_function_words_are_recognised_exactly() -> None:
+    enc = RandomIndexEncoder(dim=4096)
+    # a function word has one feature; a longer word or one with an extra letter has more
+    for word in sorted(_STOPWORDS):
+        assert np.count_nonzero(enc.encode_batch([word] * _VECTORISED_FROM)[0]) == 1
+    for word in ["theirs", "then2", "thé", "iss", "ia", "whichever", "an" * 5]:
+        assert np.count_nonzero(enc.encode_batch([word] * _VECTORISED_FROM)[0]) > 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), max_size=30))
+def test_any_text_encodes_to_the_same_bits_alone_or_in_a_batch(texts: list[str]) -> None:
+    enc = RandomIndexEncoder(dim=64, seed=7)
+    batch = enc.encode_batch([*texts, *["pad words"] * _VECTORISED_FROM])
+    for i, text in enumerate(texts):
+        assert enc.encode(text).tobytes() == batch[i].tobytes()
 
 
 def test_a_full_word_cache_starts_over_without_changing_vectors(

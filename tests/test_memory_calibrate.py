@@ -26,7 +26,7 @@ def mem() -> HopfieldMemory:
 
 
 def test_calibrate_from_facts_raises_the_bar_to_the_domain_level(mem: HopfieldMemory) -> None:
-    lookalike = "a potter moved to Oslo in 2031"
+    lookalike = "Potter Smith moved to Oslo in 2031"  # not stored
     assert mem.query_or_none(lookalike) is not None  # the default gate answers a look-alike
     policy = mem.calibrate()
     assert mem.policy is policy and policy.source.startswith("calibrated:patterns")

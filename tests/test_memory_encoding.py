@@ -151,3 +151,24 @@ def test_load_can_reencode_with_another_encoder(tmp_path) -> None:
     assert [f.text for f in moved.negatives()] == ["never say this"]
     assert moved.policy.source == "counting"
     assert moved.store("fish swim") == 3
+
+
+def test_a_file_of_an_older_built_in_encoder_is_reencoded_on_request(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hopfield_memory import EncoderMismatchError
+    from hopfield_memory.encoders import hashing
+
+    path = tmp_path / "old.hmem"
+    mem = HopfieldMemory(dim=64)
+    mem.store_many(["cats purr", "dogs bark", "birds sing"])
+    with monkeypatch.context() as older:
+        older.setattr(hashing, "RECIPE_VERSION", "0")  # as an earlier release wrote it
+        mem.save(path)
+    for opening in (HopfieldMemory.load, HopfieldMemory.open):
+        with pytest.raises(EncoderMismatchError, match="reencode=True"):
+            opening(path)
+    moved = HopfieldMemory.load(path, reencode=True)
+    assert moved.encoder.spec == RandomIndexEncoder(dim=64).spec
+    assert [f.text for f in moved] == ["cats purr", "dogs bark", "birds sing"]
+    assert moved.query_or_none("dogs barking") == "dogs bark"

@@ -27,7 +27,7 @@ def test_capacity_grows_geometrically_without_moving_data() -> None:
         store.append(vectors[i : i + 1], [f"t{i}"], [{}])
         capacities.add(store.capacity)
     assert len(store) == 1000
-    assert sorted(capacities) == [first * 2**k for k in range(len(capacities))]
+    assert sorted(capacities) == [first * 4**k for k in range(len(capacities))]
     np.testing.assert_array_equal(store.patterns, vectors)
     assert store.patterns.flags.c_contiguous
 

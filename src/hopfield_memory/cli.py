@@ -84,7 +84,7 @@ DEMO_CUES = (
     "who works on topology",
     "capital of Japan",
     "highest mountain on earth",
-    "Pariss eifel towr",
+    "Eifel Tower in Pariss",
     "quantum chromodynamics lecture notes",
     "what will the weather be tomorrow",
 )

@@ -733,10 +733,11 @@ class HopfieldMemory(ReadCalls, WriteCalls):
         :func:`~hopfield_memory.persistence.load_legacy_json` for what carries over).
         ``encoder`` must have the fingerprint the memory was saved with; when omitted, the
         saved encoder is rebuilt if it is the built-in hashing encoder. With ``reencode=True``
-        an ``encoder`` of another fingerprint is accepted: every stored text is encoded again
-        with it (in batches, ``progress`` as in :meth:`store_many`) and the policy becomes the
-        new encoder's default (call :meth:`calibrate` next). ``namespace`` picks one memory of
-        a file with several (default: "default", or the only one).
+        an ``encoder`` of another fingerprint is accepted (and, without one, a file of an older
+        version of the built-in encoder): every stored text is encoded again (in batches,
+        ``progress`` as in :meth:`store_many`) and the policy becomes the new encoder's default
+        (call :meth:`calibrate` next). ``namespace`` picks one memory of a file with several
+        (default: "default", or the only one).
         """
         from .persistence import load_snapshot
 

@@ -459,15 +459,29 @@ def fill_rows(
         store.next_id = max(store.next_id, record.next_id)
 
 
+def rebuilt_hashing_encoder(spec: EncoderSpec) -> RandomIndexEncoder | None:
+    """Today's built-in hashing encoder with the geometry of ``spec``, or None for another
+    backend."""
+    if spec.backend != "hashing":
+        return None
+    return RandomIndexEncoder(dim=spec.dim, seed=int(spec.options.get("seed", 0)))
+
+
 def encoder_for(spec: EncoderSpec, encoder: Encoder | None, source: str) -> Encoder:
     """The encoder to load with: the one given (same fingerprint) or a rebuilt hashing one."""
     if encoder is None:
-        if spec.backend != "hashing":
+        encoder = rebuilt_hashing_encoder(spec)
+        if encoder is None:
             raise EncoderMismatchError(
                 f"{source} was saved with a {spec.backend} encoder ({spec.model}); "
                 f"pass the same encoder: HopfieldMemory.load(path, encoder=...)"
             )
-        encoder = RandomIndexEncoder(dim=spec.dim, seed=int(spec.options.get("seed", 0)))
+        if encoder.spec.fingerprint != spec.fingerprint:
+            raise EncoderMismatchError(
+                f"{source} was saved with version {spec.version!r} of the built-in hashing "
+                f"encoder; this release encodes with version {encoder.spec.version!r}. Load it "
+                f"with reencode=True to encode the stored texts again, then save it"
+            )
     if encoder.spec.fingerprint != spec.fingerprint:
         raise EncoderMismatchError(
             f"{source} was saved with encoder {spec.to_dict()}, but the encoder given is "
@@ -587,8 +601,9 @@ def load_snapshot(
     """Build an in-RAM memory of type ``cls`` from one namespace of the file at ``path``.
 
     The file may be a snapshot, a durable store (read as it is now) or a JSON file of
-    mhn-ai-agent-memory 1.0. With ``reencode=True`` and an ``encoder`` of another fingerprint,
-    every stored text is encoded again with it (in batches, with progress) instead of refusing.
+    mhn-ai-agent-memory 1.0. With ``reencode=True`` and an ``encoder`` of another fingerprint
+    (or, without one, a file of an older built-in hashing encoder), every stored text is encoded
+    again (in batches, with progress) instead of refusing.
     ``options`` are constructor keywords the file does not hold (e.g. a TieredMemory's).
     """
     source = Path(path)
@@ -604,14 +619,15 @@ def load_snapshot(
             db.execute("BEGIN")
             meta = read_meta(db, where)
             record = pick_namespace(read_namespaces(db, where), namespace, where)
+            wanted = encoder or rebuilt_hashing_encoder(record.encoder)
             moving = (
                 reencode
-                and encoder is not None
-                and encoder.spec.fingerprint != record.encoder.fingerprint
+                and wanted is not None
+                and wanted.spec.fingerprint != record.encoder.fingerprint
             )
             chosen = (
-                encoder
-                if moving and encoder is not None
+                wanted
+                if moving and wanted is not None
                 else encoder_for(record.encoder, encoder, where)
             )
             facts, negatives = read_all_rows(db, record, where)

@@ -64,7 +64,8 @@ class PatternStore:
     dim : int
         Length of every pattern.
     capacity : int
-        Rows to preallocate; grows geometrically (x2) when exceeded.
+        Rows to preallocate; grows geometrically (x4) when exceeded. Rows never written take
+        no memory (the matrix starts as zero pages).
     """
 
     def __init__(self, dim: int, *, capacity: int = _MIN_CAPACITY) -> None:
@@ -148,8 +149,8 @@ class PatternStore:
         else:
             new_ids = list(ids)
             self.next_id = max(self.next_id, max(new_ids, default=-1) + 1)
-        self._matrix[start : start + k] = vectors
         self._ids[start : start + k] = new_ids
+        self._matrix[start : start + k] = vectors
         self._texts += texts
         self._metadata += metadata
         self._row_of.update(zip(new_ids, range(start, start + k), strict=True))
@@ -197,7 +198,7 @@ class PatternStore:
             return
         capacity = len(self._matrix)
         while capacity < rows:
-            capacity *= 2
+            capacity *= 4
         matrix = np.zeros((capacity, self.dim), dtype=np.float32)
         live = len(self._texts)
         matrix[:live] = self._matrix[:live]

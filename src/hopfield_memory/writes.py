@@ -223,9 +223,9 @@ class WriteCalls:
 def check_fact_texts(texts: Sequence[str]) -> list[str]:
     """Texts to store: str, not empty, not whitespace only."""
     items = check_texts(texts)
-    for i, text in enumerate(items):
-        if not text.strip():
-            raise InvalidInputError(f"texts[{i}] is empty or whitespace; a fact needs text")
+    if not all(items) or any(map(str.isspace, items)):
+        i = next(i for i, text in enumerate(items) if not text.strip())
+        raise InvalidInputError(f"texts[{i}] is empty or whitespace; a fact needs text")
     return items
 
 

@@ -118,9 +118,9 @@ def check_texts(texts: Sequence[str] | str, *, what: str = "texts") -> list[str]
         raise InvalidTypeError(
             f"{what} must be a sequence of str, got {type(texts).__name__}"
         ) from None
-    for i, text in enumerate(items):
-        if not isinstance(text, str):
-            raise InvalidTypeError(f"{what}[{i}] must be str, got {type(text).__name__}")
+    if not all(map(str.__instancecheck__, items)):
+        i, text = next((i, t) for i, t in enumerate(items) if not isinstance(t, str))
+        raise InvalidTypeError(f"{what}[{i}] must be str, got {type(text).__name__}")
     return items
 
 

@@ -1,27 +1,38 @@
 """The default encoder: hashed words and character trigrams, numpy only, no download.
 
-Each word contributes its own hashed feature plus the hashed character trigrams of ``<word>``, so
-"stores" still overlaps "store" and "Pariss" still overlaps "Paris". A small list of English
-function words is down-weighted so that "the" and "is" do not make unrelated sentences look alike.
-Every feature lands on one coordinate with a random sign (feature hashing; Weinberger et al., 2009,
-"Feature Hashing for Large Scale Multitask Learning"), chosen by BLAKE2b of the feature, so the
-vectors are the same in every process and on every machine. Rows are L2-normalised.
+Recipe, version 2. A text is NFKC-folded, lower-cased and split into words (runs of letters and
+digits). Each word contributes
 
-Speed: a word's features are hashed once per geometry and cached packed as (coordinate, signed
-weight) records, so encoding joins the packed features of a text's words (of a whole batch's
-texts) into one buffer and sums them with one ``np.bincount``; ASCII text is split into words by
-one byte translation instead of the pattern.
+* its own feature, weight 1 (0.2 for a small list of English function words, so that "the" and
+  "is" do not make unrelated sentences look alike), and
+* one feature per character trigram of ``<word>`` (``<`` and ``>`` mark the word's ends), weight
+  ``1/sqrt(len(word))`` each; function words have none.
+
+So "stores" still overlaps "store" and "Pariss" still overlaps "Paris". Every feature lands on one
+coordinate with a random sign (feature hashing; Weinberger et al., 2009, "Feature Hashing for Large
+Scale Multitask Learning"), picked by 32-bit integer hashes that are the same in every process and
+on every machine:
+
+* a character ``c`` (its code point; 0 for a word end) has the code ``g(c) = fmix32(c ^ salt_char)``
+  with the finaliser ``fmix32`` of MurmurHash3 (Austin Appleby, public domain);
+* a trigram ``(a, b, c)`` hashes to ``fmix32((g(a)*K1 + g(b)*K2 + g(c)) mod 2**32 ^ salt_trigram)``;
+* a word hashes to ``fmix32((sum of its trigram hashes) mod 2**32 ^ salt_word)``;
+* a hash ``h`` picks coordinate ``h * dim >> 32``, and the sign is negative when ``h`` is odd.
+
+The salts derive from the seed. A row is the float32 sum of its text's weights (rounded to
+float32) in the order "every word's own feature, then every trigram", L2-normalised.
+
+Speed: a batch is hashed as one array of characters (no per-word Python), so learning new words
+costs nothing extra; a single text looks its words up in a cache of packed features.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import struct
 import unicodedata
-from collections.abc import Iterable, Sequence
-from itertools import chain
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -29,7 +40,7 @@ from ..errors import InvalidInputError
 from ..gate import GatePolicy
 from .base import EncoderSpec, check_texts
 
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(
     """a an and are as at be been but by did do does for from had has have he her his i if in
@@ -37,9 +48,9 @@ _STOPWORDS = frozenset(
     they this to was we were what when where which who why will with you your""".split()
 )
 _STOPWORD_WEIGHT = 0.2
-_TRIGRAM_WEIGHT = 1.0
 _WORD_CACHE_LIMIT = 1 << 17
-_TEXTS_PER_CHUNK = 1024  # texts summed per bincount: its float64 output stays in cache
+_VECTORISED_FROM = 8  # texts in a batch from which hashing the whole batch in numpy is faster
+_TEXTS_PER_CHUNK = 512  # texts hashed and summed at once: their arrays stay in cache
 _TINY = np.float32(1e-30)
 # The texts of a batch are joined by NUL, which is never part of a word.
 _SEP = "\x00"
@@ -53,26 +64,31 @@ _ASCII_FOLD = (
     + b" " * 128
 )
 # One feature of a word, packed: coordinate and signed weight.
-_FEATURE = np.dtype([("col", np.int64), ("weight", np.float64)])
-_PACK = struct.Struct("=qd").pack
-_PACK_MANY_FROM = 32  # new words learned at once from which numpy packs faster than Python
-_HASH_IN_NUMPY_FROM = 64  # new features from which numpy turns digests into codes faster
+_FEATURE = np.dtype([("col", np.int64), ("weight", np.float32)])
+_PACK = struct.Struct("=qf").pack
 
+_M32 = 0xFFFFFFFF
+_K1, _K2 = 0x9E3779B1, 0x7FEB352D  # odd multipliers of a trigram's first and middle character
+# Function words are at most this long; their UTF-8 bytes, read as a little-endian integer, are
+# how the vectorised path recognises them exactly (see `_is_stopword`).
+_STOPWORD_MAX_LEN = max(map(len, _STOPWORDS))
+_STOPWORD_KEYS = np.array(sorted(int.from_bytes(w.encode(), "little") for w in _STOPWORDS), "<u8")
+_KEY_MASKS = np.array(
+    [(1 << 8 * n) - 1 if n <= _STOPWORD_MAX_LEN else 0 for n in range(_STOPWORD_MAX_LEN + 2)],
+    "<u8",
+)
 
-# Per (dim, seed): word -> its packed features (``_FEATURE`` records), and feature -> signed
-# coordinate (a word's own feature keyed "w:word", a trigram by its three code points packed
-# into one int, 21 bits each). Shared by every encoder instance with the same geometry, bounded,
-# and safe to share since the values are a pure function of the key.
-_WORD_CACHES: dict[tuple[int, int], dict[str, bytes]] = {}
-_HASH_CACHES: dict[tuple[int, int], dict[str | int, int]] = {}
+# Per (dim, seed): word -> its own packed ``_FEATURE`` record, and word -> its trigrams' records.
+# Used by single texts only; shared by every encoder with the same geometry, bounded, and safe to
+# share since the values are a pure function of the word.
+_WORD_CACHES: dict[tuple[int, int], tuple[dict[str, bytes], dict[str, bytes]]] = {}
 
 
 def clear_feature_caches() -> None:
-    """Forget every cached word and feature hash (for cold-start measurements; never needed)."""
-    for words in _WORD_CACHES.values():
-        words.clear()
-    for hashes in _HASH_CACHES.values():
-        hashes.clear()
+    """Forget every cached word (for cold-start measurements; never needed)."""
+    for owns, grams in _WORD_CACHES.values():
+        owns.clear()
+        grams.clear()
 
 
 def tokenize(text: str) -> list[str]:
@@ -86,12 +102,23 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def _token_lists(texts: list[str]) -> list[list[str]]:
-    """:func:`tokenize` of every text; an ASCII batch is translated in one piece."""
-    joined = _SEP.join(texts)
-    if joined.isascii() and joined.count(_SEP) == len(texts) - 1:
-        return list(map(str.split, joined.encode().translate(_ASCII_FOLD).decode().split(_SEP)))
-    return list(map(tokenize, texts))
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, in place on a uint32 array; returns it."""
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+def _fmix32_int(h: int) -> int:
+    """:func:`fmix32` of one Python int in [0, 2**32)."""
+    h ^= h >> 16
+    h = h * 0x85EBCA6B & _M32
+    h ^= h >> 13
+    h = h * 0xC2B2AE35 & _M32
+    return h ^ h >> 16
 
 
 class RandomIndexEncoder:
@@ -112,9 +139,13 @@ class RandomIndexEncoder:
             raise InvalidInputError(f"seed must be an int in [0, 2**32), got {seed!r}")
         self._dim = dim
         self._seed = seed
-        self._blake = hashlib.blake2b(digest_size=8, salt=seed.to_bytes(8, "little"))
-        self._words = _WORD_CACHES.setdefault((dim, seed), {})
-        self._hashes = _HASH_CACHES.setdefault((dim, seed), {})
+        self._salt_char, self._salt_trigram, self._salt_word = (
+            _fmix32_int((seed + step * 0x9E3779B9) & _M32) for step in (1, 2, 3)
+        )
+        # g(c) of every byte value (folded ASCII streams index it; NUL and space are word ends)
+        self._byte_codes = self._char_codes(np.arange(256, dtype=np.uint32))
+        self._byte_code_list: list[int] = self._byte_codes.tolist()
+        self._owns, self._grams = _WORD_CACHES.setdefault((dim, seed), ({}, {}))
 
     def __repr__(self) -> str:
         return f"RandomIndexEncoder(dim={self._dim}, seed={self._seed})"
@@ -152,176 +183,179 @@ class RandomIndexEncoder:
         items = check_texts(texts)
         if len(items) == 1:
             return self._encode_one(items[0])[None, :]
-        out = np.empty((len(items), self._dim), dtype=np.float32)
+        out = np.zeros((len(items), self._dim), dtype=np.float32)
+        if len(items) < _VECTORISED_FROM:
+            for i, text in enumerate(items):
+                out[i] = self._encode_one(text)
+            return out
         for start in range(0, len(items), _TEXTS_PER_CHUNK):
             chunk = items[start : start + _TEXTS_PER_CHUNK]
-            out[start : start + len(chunk)] = self._encode_chunk(chunk)
+            self._encode_chunk(chunk, out[start : start + len(chunk)])
         return out
 
+    # ------------------------------------------------------------------ one text, word cache
+
     def _encode_one(self, text: str) -> np.ndarray:
-        """The single-text path: the same sums as :meth:`_encode_chunk`, fewer array calls."""
+        """One text through the word cache: the same sums as :meth:`_encode_chunk` (own
+        features first, then trigrams), fewer array calls."""
         words = tokenize(text)
         if not words:
             return np.zeros(self._dim, dtype=np.float32)
-        features = np.frombuffer(b"".join(self._features(words)), _FEATURE)
-        summed = np.bincount(features["col"], weights=features["weight"], minlength=self._dim)
-        row: np.ndarray = summed.astype(np.float32)
-        # the norm as _unit_rows computes it for a row; a float32 sqrt is exact through float64
+        owns, grams = self._owns, self._grams
+        if not all(map(owns.__contains__, words)):
+            self._learn(words)
+        parts = list(map(owns.__getitem__, words))
+        parts += map(grams.__getitem__, words)
+        features = np.frombuffer(b"".join(parts), _FEATURE)
+        row = np.zeros(self._dim, dtype=np.float32)
+        np.add.at(row, features["col"], features["weight"])
+        # the norm as _normalise computes it for a row; a float32 sqrt is exact through float64
         norm = np.float32(math.sqrt(np.einsum("d,d->", row, row)))
         row /= max(norm, _TINY)
         return row
 
-    def _encode_chunk(self, texts: list[str]) -> np.ndarray:
-        """Sum every text's word features with one bincount, then normalise the rows.
+    def _learn(self, words: list[str]) -> None:
+        """Cache the packed features of the words not cached yet, computed in plain Python."""
+        owns, grams = self._owns, self._grams
+        if len(owns) + len(words) > _WORD_CACHE_LIMIT:  # start over
+            owns.clear()
+            grams.clear()
+        for word in set(words).difference(owns):
+            owns[word], grams[word] = self._word_records(word)
 
-        Python looks up each word's packed features once (one dict lookup per word) and joins
-        them all; numpy adds each text's row offset to the coordinates of its features.
-        """
-        n, dim = len(texts), self._dim
-        token_lists = _token_lists(texts)
-        parts = self._features(list(chain.from_iterable(token_lists)))
-        features = np.frombuffer(b"".join(parts), _FEATURE)
-        if features.size == 0:
-            return np.zeros((n, dim), dtype=np.float32)
-        words_per_text = np.fromiter(map(len, token_lists), np.int64, count=n)
-        records_per_word = np.fromiter(map(len, parts), np.int64, count=len(parts))
-        records_per_word //= _FEATURE.itemsize
-        row_of_word = np.repeat(np.arange(0, n * dim, dim, dtype=np.int64), words_per_text)
-        flat = np.repeat(row_of_word, records_per_word)
-        flat += features["col"]
-        return _unit_rows(np.bincount(flat, weights=features["weight"], minlength=n * dim), n, dim)
-
-    def _features(self, words: list[str]) -> list[bytes]:
-        """The packed features of each of ``words``, learning the words not cached yet."""
-        parts = list(map(self._words.get, words))
-        if None in parts:
-            self._learn(words)
-            parts = list(map(self._words.__getitem__, words))
-        return parts  # type: ignore[return-value]  # no None left
-
-    def _learn(self, words: Iterable[str]) -> None:
-        """Cache the packed features of every word in ``words`` not cached yet.
-
-        A word's features are its own (weight 1, or 0.2 for a stopword), then the trigrams of
-        ``<word>`` (weight 1/sqrt(len(word)) each; a stopword has none). Each feature is hashed
-        once per geometry: a new word mostly reuses trigrams that other words already hashed.
-        Many new words at once (a batch) are packed in numpy, a few in plain Python.
-        """
-        cache = self._words
-        distinct = set(words)
-        new = list(distinct.difference(cache))
-        if not new:
-            return
-        if len(cache) + len(new) > _WORD_CACHE_LIMIT:  # start over, keeping these words
-            cache.clear()
-            self._hashes.clear()
-            new = list(distinct)
-        packed = self._pack_many(new) if len(new) >= _PACK_MANY_FROM else map(self._pack, new)
-        cache.update(zip(new, packed, strict=True))
-
-    def _pack(self, word: str) -> bytes:
-        """The packed features of one word, in plain Python."""
-        keys: list[str | int] = [f"w:{word}"]
+    def _word_records(self, word: str) -> tuple[bytes, bytes]:
+        """The packed features of one word: (its own, its trigrams')."""
+        codes = [self._byte_code_list[0]]
+        codes += [self._char_code(c) for c in word]
+        codes.append(codes[0])
+        salt = self._salt_trigram
+        grams = [
+            _fmix32_int((a * _K1 + b * _K2 + c & _M32) ^ salt)
+            for a, b, c in zip(codes, codes[1:], codes[2:], strict=False)
+        ]
+        own = _fmix32_int((sum(grams) & _M32) ^ self._salt_word)
         if word in _STOPWORDS:
-            weights = [_STOPWORD_WEIGHT]
-        else:
-            p = list(map(ord, f"<{word}>"))
-            keys += [a << 42 | b << 21 | c for a, b, c in zip(p, p[1:], p[2:], strict=False)]
-            weights = [1.0] + [_TRIGRAM_WEIGHT / math.sqrt(len(word))] * len(word)
-        records: list[float] = []
-        for code, weight in zip(self._codes(keys), weights, strict=True):
-            records += (code - 1, weight) if code > 0 else (-code - 1, -weight)
-        return struct.pack(f"={'qd' * len(weights)}", *records)
+            return self._record(own, _STOPWORD_WEIGHT), b""
+        weight = 1.0 / math.sqrt(len(word))
+        return self._record(own, 1.0), b"".join(self._record(h, weight) for h in grams)
 
-    def _pack_many(self, words: list[str]) -> list[bytes]:
-        """The packed features of each of ``words``, as :meth:`_pack` gives them, in numpy."""
-        m = len(words)
-        lengths = np.fromiter(map(len, words), np.int64, count=m)
-        grams = np.fromiter((w not in _STOPWORDS for w in words), bool, count=m) * lengths
-        # word j's trigrams start at the first grams[j] characters of its "<word>" in `points`
-        points = np.frombuffer(f"<{'><'.join(words)}>".encode("utf-32-le"), np.uint32)
-        starts = np.cumsum(lengths + 2) - (lengths + 2) - (np.cumsum(grams) - grams)
-        first = np.repeat(starts, grams) + np.arange(int(grams.sum()))
-        gram_keys = points[first].astype(np.int64) << 42
-        gram_keys |= points[first + 1].astype(np.int64) << 21
-        gram_keys |= points[first + 2]
-        word_keys: list[str | int] = [f"w:{word}" for word in words]
-        codes = np.array(self._codes(word_keys) + self._gram_codes(gram_keys), dtype=np.int64)
-        # records: each word's own feature, then its trigrams
-        per_word = grams + 1
-        ends = np.cumsum(per_word)
-        own = ends - per_word
-        is_gram = np.ones(int(ends[-1]), dtype=bool)
-        is_gram[own] = False
-        signed = np.empty(len(is_gram), dtype=np.int64)
-        signed[own] = codes[:m]
-        signed[is_gram] = codes[m:]
-        weights = np.repeat(_TRIGRAM_WEIGHT / np.sqrt(np.maximum(lengths, 1)), per_word)
-        weights[own] = np.where(grams > 0, 1.0, _STOPWORD_WEIGHT)
-        records = np.empty(len(signed), dtype=_FEATURE)
-        records["col"] = np.abs(signed) - 1
-        records["weight"] = np.where(signed > 0, weights, -weights)
-        packed = records.tobytes()
-        size = _FEATURE.itemsize
-        bounds = zip((own * size).tolist(), (ends * size).tolist(), strict=True)
-        return [packed[a:b] for a, b in bounds]
+    def _record(self, h: int, weight: float) -> bytes:
+        """One packed feature: coordinate ``h * dim >> 32``, negative weight for an odd ``h``."""
+        return _PACK(h * self._dim >> 32, -weight if h & 1 else weight)
 
-    def _codes(self, keys: list[str | int]) -> list[int]:
-        """The signed coordinate of each feature: a word's ``"w:word"`` or a trigram's key."""
-        hashes = self._hashes
-        new = list(set(keys).difference(hashes))
-        if new:
-            names = [(k if isinstance(k, str) else _gram_feature(k)).encode() for k in new]
-            hashes.update(zip(new, self._hash(names), strict=True))
-        return list(map(hashes.__getitem__, keys))
+    def _char_code(self, char: str) -> int:
+        """g(c) of one word character."""
+        point = ord(char)
+        if point < 256:
+            return self._byte_code_list[point]
+        return _fmix32_int(point ^ self._salt_char)
 
-    def _gram_codes(self, keys: np.ndarray) -> list[int]:
-        """:meth:`_codes` of trigram keys (int64 array), the new ones named in numpy."""
-        hashes = self._hashes
-        key_list = keys.tolist()
-        new = np.array(list(set(key_list).difference(hashes)), dtype=np.int64)
-        if len(new):
-            points = np.empty((len(new), 5), dtype=np.uint32)  # "c:" and the three characters
-            points[:, 0], points[:, 1] = ord("c"), ord(":")
-            points[:, 2], points[:, 3], points[:, 4] = (
-                new >> 42,
-                new >> 21 & 0x1FFFFF,
-                new & 0x1FFFFF,
-            )
-            text = points.tobytes().decode("utf-32-le")
-            names = [text[i : i + 5].encode() for i in range(0, len(text), 5)]
-            hashes.update(zip(new.tolist(), self._hash(names), strict=True))
-        return list(map(hashes.__getitem__, key_list))
+    # ------------------------------------------------------------------ a batch, in numpy
 
-    def _hash(self, names: list[bytes]) -> list[int]:
-        """``±(coordinate + 1)`` of each feature name: its BLAKE2b (salted by the seed) read as
-        a little-endian uint64 ``h`` picks coordinate ``h % dim`` and the sign (bit 63)."""
-        copy, dim = self._blake.copy, self._dim
+    def _char_codes(self, points: np.ndarray) -> np.ndarray:
+        """g(c) of a stream of code points (uint32, any shape); separators (<= 32) are 0."""
+        codes = points.astype(np.uint32)
+        codes[codes <= 32] = 0
+        codes ^= np.uint32(self._salt_char)
+        return fmix32(codes)
 
-        def digest(name: bytes) -> bytes:
-            state = copy()
-            state.update(name)
-            return state.digest()
+    def _encode_chunk(self, texts: list[str], rows: np.ndarray) -> None:
+        """Encode a chunk of texts into ``rows`` (n, dim), zeros on entry, hashed as one stream
+        of characters."""
+        points, bytes_of_points = _stream(texts)
+        codes = (
+            self._byte_codes.take(points) if points.dtype == np.uint8 else self._char_codes(points)
+        )
+        flat, weights = self._features(points, codes, bytes_of_points)
+        np.add.at(rows.reshape(-1), flat, weights)
+        _normalise(rows)
 
-        if len(names) < _HASH_IN_NUMPY_FROM:
-            codes = []
-            for value in (int.from_bytes(digest(name), "little") for name in names):
-                codes.append(value % dim + 1 if value >> 63 else -(value % dim + 1))
-            return codes
-        h = np.frombuffer(b"".join(map(digest, names)), "<u8")
-        col = (h % np.uint64(dim)).astype(np.int64) + 1
-        return np.where(h >> np.uint64(63), col, -col).tolist()
+    def _features(
+        self, points: np.ndarray, codes: np.ndarray, bytes_of_points: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every feature of a stream as (row * dim + coordinate, signed float32 weight), (m,).
+
+        ``points`` (L,): the texts' words separated by spaces, texts by NUL, with NUL at both
+        ends; ``codes`` (L,): g of each point; ``bytes_of_points`` (L,) uint8: the points clipped
+        to 255. Own features come first, then trigrams (a function word's with weight 0).
+        """
+        dim = self._dim
+        in_word = points > 32
+        before = np.flatnonzero(in_word[1:] > in_word[:-1])  # the point before each word
+        last = np.flatnonzero(in_word[:-1] > in_word[1:])  # each word's last point
+        lengths = last - before
+        n_words = len(lengths)
+        if not n_words:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        grams = codes[:-2] * np.uint32(_K1)  # a trigram centred on every point
+        grams += codes[1:-1] * np.uint32(_K2)
+        grams += codes[2:]
+        grams = grams.compress(in_word[1:-1])
+        grams ^= np.uint32(self._salt_trigram)
+        fmix32(grams)
+        # a word's own hash: the sum of its trigram hashes (differences of a running sum)
+        running = np.zeros(len(grams) + 1, np.uint32)
+        np.cumsum(grams, dtype=np.uint32, out=running[1:])
+        ends = np.cumsum(lengths)
+        own = running.take(ends)
+        own -= running.take(ends - lengths)
+        own ^= np.uint32(self._salt_word)
+        fmix32(own)
+        # features: every word's own, then every trigram (a function word's weigh 0)
+        stop = _is_stopword(bytes_of_points, before + 1, lengths)
+        word_of_gram = np.repeat(np.arange(n_words), lengths)
+        weights = np.empty(n_words + len(grams), np.float32)
+        weights[:n_words] = np.where(stop, _STOPWORD_WEIGHT, 1.0)
+        gram_weights = (1.0 / np.sqrt(lengths)).astype(np.float32)
+        gram_weights[stop] = 0.0
+        gram_weights.take(word_of_gram, out=weights[n_words:], mode="clip")
+        hashes = np.concatenate((own, grams))
+        weights.view(np.uint32)[...] ^= hashes << np.uint32(31)  # odd hash: sign bit set
+        flat = hashes.astype(np.int64)
+        flat *= dim
+        flat >>= 32  # now the coordinate; plus the row's offset:
+        # text k's words lie between its NUL (the k-th) and the next one
+        first_word = np.searchsorted(before, np.flatnonzero(points == 0))
+        words_per_text = np.diff(first_word, append=n_words)
+        offset = np.repeat(np.arange(0, len(first_word) * dim, dim), words_per_text)
+        flat[:n_words] += offset
+        flat[n_words:] += offset.take(word_of_gram)
+        return flat, weights
 
 
-def _gram_feature(key: int) -> str:
-    """The feature name of a trigram keyed by its three code points (21 bits each)."""
-    return f"c:{chr(key >> 42)}{chr(key >> 21 & 0x1FFFFF)}{chr(key & 0x1FFFFF)}"
+def _stream(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The words of ``texts`` as one array of code points, and those points clipped to a byte.
+
+    Words are separated by spaces (or any byte <= 32), texts by NUL, with NUL at both ends and
+    ``_STOPWORD_MAX_LEN`` + 2 more at the end (so 8 bytes can be read from any word start). ASCII
+    texts without NUL are folded by one byte translation (uint8); others through
+    :func:`tokenize` (uint32).
+    """
+    joined = _SEP.join(texts)
+    tail = _SEP * 8
+    if joined.isascii() and joined.count(_SEP) == len(texts) - 1:
+        folded = np.frombuffer(f"{_SEP}{joined}{tail}".encode().translate(_ASCII_FOLD), np.uint8)
+        return folded, folded
+    words = _SEP.join(" ".join(tokenize(text)) for text in texts)
+    points = np.frombuffer(f"{_SEP}{words}{tail}".encode("utf-32-le"), np.uint32)
+    return points, np.minimum(points, 255).astype(np.uint8)
 
 
-def _unit_rows(summed: np.ndarray, n: int, dim: int) -> np.ndarray:
-    """float64 sums (n * dim,) to float32 unit rows (n, dim), row by row the same way for any n
+def _is_stopword(
+    bytes_of_points: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
+    """Which words are function words (bool (w,)): the bytes from each start (w,), read as a
+    little-endian integer and cut to the word's length, equal a function word's key."""
+    words8 = np.ndarray((len(bytes_of_points) - 7,), "<u8", bytes_of_points, strides=(1,))
+    keys = words8.take(starts)
+    keys &= _KEY_MASKS.take(np.minimum(lengths, _STOPWORD_MAX_LEN + 1))  # long words: key 0
+    found = np.searchsorted(_STOPWORD_KEYS, keys)
+    found[found == len(_STOPWORD_KEYS)] = 0
+    return _STOPWORD_KEYS.take(found) == keys
+
+
+def _normalise(rows: np.ndarray) -> None:
+    """Scale float32 rows (n, dim) to unit length in place, row by row the same way for any n
     (so one text encodes to the same bits alone or in a batch); zero rows stay zero."""
-    rows = summed.reshape(n, dim).astype(np.float32)
     norms = np.sqrt(np.einsum("nd,nd->n", rows, rows))
     rows /= np.maximum(norms, _TINY)[:, None]  # a zero row divided by _TINY stays zero
-    return rows
