@@ -172,3 +172,24 @@ def test_a_file_of_an_older_built_in_encoder_is_reencoded_on_request(
     assert moved.encoder.spec == RandomIndexEncoder(dim=64).spec
     assert [f.text for f in moved] == ["cats purr", "dogs bark", "birds sing"]
     assert moved.query_or_none("dogs barking") == "dogs bark"
+
+
+def test_store_many_writes_the_encoders_rows_in_place() -> None:
+    texts = [f"fact {i} about topic {i % 5}" for i in range(ENCODE_BATCH + 10)]
+    mem = HopfieldMemory(dim=64)
+    mem.store("a first fact")
+    ids = mem.store_many(texts)
+    assert ids == list(range(1, len(texts) + 1))
+    expected = RandomIndexEncoder(dim=64).encode_batch(texts)
+    np.testing.assert_array_equal(mem._store.patterns[1:], expected)
+
+
+def test_encode_into_fills_given_rows_and_checks_them() -> None:
+    enc = RandomIndexEncoder(dim=32)
+    texts = [f"text {i}" for i in range(20)]
+    out = np.full((20, 32), 7.0, dtype=np.float32)
+    enc.encode_into(texts, out)
+    np.testing.assert_array_equal(out, enc.encode_batch(texts))
+    for bad in (np.zeros((19, 32), np.float32), np.zeros((20, 32), np.float64)):
+        with pytest.raises(InvalidInputError, match="out must be float32"):
+            enc.encode_into(texts, bad)

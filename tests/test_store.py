@@ -32,6 +32,26 @@ def test_capacity_grows_geometrically_without_moving_data() -> None:
     assert store.patterns.flags.c_contiguous
 
 
+def test_rows_can_be_written_in_place_and_a_failed_write_adds_nothing() -> None:
+    store, vectors = _filled(3)
+
+    def half_written(rows: np.ndarray) -> None:
+        rows[0] = 1.0
+        raise RuntimeError("encoder failed")
+
+    with pytest.raises(RuntimeError):
+        store.append_encoded(half_written, ["a", "b"], [{}, {}])
+    assert len(store) == 3 and store.next_id == 3
+    assert not store._matrix[3:].any()  # spare rows are zeros again
+
+    def encode(rows: np.ndarray) -> None:
+        rows[:] = vectors[:2]
+
+    assert store.append_encoded(encode, ["a", "b"], [{}, {"k": 1}]) == [3, 4]
+    np.testing.assert_array_equal(store.patterns[3:], vectors[:2])
+    assert store.get(4).metadata == {"k": 1}
+
+
 def test_ids_are_stable_across_deletes_and_never_reused() -> None:
     store, vectors = _filled(6)
     store.remove(1)

@@ -368,6 +368,20 @@ class HopfieldMemory(ReadCalls, WriteCalls):
         """Encode checked texts with this memory's encoder (see :func:`encode_in_batches`)."""
         return encode_in_batches(self.encoder, texts, progress=progress)
 
+    def _store_texts(
+        self, texts: list[str], metas: list[Metadata], progress: bool | None
+    ) -> list[int]:
+        """The built-in encoder of an in-RAM memory writes straight into the pattern matrix
+        (under the lock: it is fast); others encode first, then commit."""
+        if self._durable is not None or type(self.encoder) is not RandomIndexEncoder:
+            return super()._store_texts(texts, metas, progress)
+
+        def encode(rows: np.ndarray) -> None:
+            encode_in_batches(self.encoder, texts, progress=progress, out=rows)
+
+        with self._lock:
+            return self._store.append_encoded(encode, texts, metas)
+
     def _encode_cues(self, cues: list[str]) -> np.ndarray:
         """Encode cues through the LRU cache: float32 (q, dim)."""
         if self.cue_cache_size == 0:
@@ -876,23 +890,37 @@ def build_reports(
 
 
 def encode_in_batches(
-    encoder: Encoder, texts: list[str], *, progress: bool | None = None
+    encoder: Encoder,
+    texts: list[str],
+    *,
+    progress: bool | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Encode validated texts in batches of ``ENCODE_BATCH`` (a bar when ``progress``):
-    float32 (n, dim), checked before use."""
+    float32 (n, dim), checked before use, written into ``out`` when given."""
     n = len(texts)
     if n <= ENCODE_BATCH:
-        vectors = encoder.encode_batch(texts) if n else np.empty((0, encoder.dim), np.float32)
-        return _checked(encoder, vectors, n)
-    out = np.empty((n, encoder.dim), dtype=np.float32)
+        if out is None:
+            vectors = encoder.encode_batch(texts) if n else np.empty((0, encoder.dim), np.float32)
+            return _checked(encoder, vectors, n)
+        _encode_into(encoder, texts, out)
+        return out
+    if out is None:
+        out = np.empty((n, encoder.dim), dtype=np.float32)
     with progress_bar(n, "encoding", progress) as advance:
         for start in range(0, n, ENCODE_BATCH):
             chunk = texts[start : start + ENCODE_BATCH]
-            out[start : start + len(chunk)] = _checked(
-                encoder, encoder.encode_batch(chunk), len(chunk)
-            )
+            _encode_into(encoder, chunk, out[start : start + len(chunk)])
             advance(len(chunk))
     return out
+
+
+def _encode_into(encoder: Encoder, texts: list[str], rows: np.ndarray) -> None:
+    """Encode texts into ``rows`` (n, dim): the built-in encoder writes there directly."""
+    if isinstance(encoder, RandomIndexEncoder):
+        encoder.encode_into(texts, rows)
+    else:
+        rows[...] = _checked(encoder, encoder.encode_batch(texts), len(texts))
 
 
 def reencoded(store: PatternStore, encoder: Encoder, progress: bool | None) -> PatternStore:

@@ -8,7 +8,7 @@ fact has a stable integer id that survives other facts' deletes; ids are never r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -139,10 +139,32 @@ class PatternStore:
         ``ids`` restores facts with known ids (loading a snapshot); new facts get fresh ones.
         Returns the ids of the new facts.
         """
+
+        def copy(rows: np.ndarray) -> None:
+            rows[...] = vectors
+
+        return self.append_encoded(copy, texts, metadata, ids=ids)
+
+    def append_encoded(
+        self,
+        encode: Callable[[np.ndarray], object],
+        texts: Sequence[str],
+        metadata: Sequence[Metadata],
+        *,
+        ids: Sequence[int] | None = None,
+    ) -> list[int]:
+        """Add rows that ``encode(rows)`` writes in place into the (k, dim) block of spare rows
+        they go to, so nothing is copied. If ``encode`` raises, the block is zeroed again (spare
+        rows are always zeros) and nothing is added."""
         k = len(texts)
         start = len(self._texts)
-        if start + k > len(self._matrix):
-            self._reserve(start + k)
+        self._reserve(start + k)
+        rows = self._matrix[start : start + k]
+        try:
+            encode(rows)
+        except BaseException:
+            rows[...] = 0.0
+            raise
         if ids is None:
             new_ids = list(range(self.next_id, self.next_id + k))
             self.next_id += k
@@ -150,7 +172,6 @@ class PatternStore:
             new_ids = list(ids)
             self.next_id = max(self.next_id, max(new_ids, default=-1) + 1)
         self._ids[start : start + k] = new_ids
-        self._matrix[start : start + k] = vectors
         self._texts += texts
         self._metadata += metadata
         self._row_of.update(zip(new_ids, range(start, start + k), strict=True))

@@ -81,7 +81,13 @@ class WriteCalls:
         """
         items = check_fact_texts(texts)
         metas = check_metadata(metadata, len(items))
-        return self._insert(self._encode_facts(items, progress=progress), items, metas)
+        return self._store_texts(items, metas, progress)
+
+    def _store_texts(
+        self, texts: list[str], metas: list[Metadata], progress: bool | None
+    ) -> list[int]:
+        """Encode checked texts and commit them; a memory may encode straight into its rows."""
+        return self._insert(self._encode_facts(texts, progress=progress), texts, metas)
 
     def store_vectors(
         self,

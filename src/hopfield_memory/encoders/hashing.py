@@ -183,15 +183,33 @@ class RandomIndexEncoder:
         items = check_texts(texts)
         if len(items) == 1:
             return self._encode_one(items[0])[None, :]
-        out = np.zeros((len(items), self._dim), dtype=np.float32)
-        if len(items) < _VECTORISED_FROM:
-            for i, text in enumerate(items):
-                out[i] = self._encode_one(text)
-            return out
-        for start in range(0, len(items), _TEXTS_PER_CHUNK):
-            chunk = items[start : start + _TEXTS_PER_CHUNK]
-            self._encode_chunk(chunk, out[start : start + len(chunk)])
+        out = np.empty((len(items), self._dim), dtype=np.float32)
+        self._encode_into(items, out)
         return out
+
+    def encode_into(self, texts: Sequence[str], out: np.ndarray) -> None:
+        """Encode texts into ``out``, float32 of shape (len(texts), dim), in place.
+
+        The same rows as :meth:`encode_batch`, without allocating or copying them (a memory
+        encodes straight into its pattern matrix).
+        """
+        items = check_texts(texts)
+        if out.shape != (len(items), self._dim) or out.dtype != np.float32:
+            raise InvalidInputError(
+                f"out must be float32 of shape {(len(items), self._dim)}, "
+                f"got {out.dtype} {out.shape}"
+            )
+        self._encode_into(items, out)
+
+    def _encode_into(self, texts: list[str], out: np.ndarray) -> None:
+        """:meth:`encode_into` of checked texts."""
+        if len(texts) < _VECTORISED_FROM:
+            for i, text in enumerate(texts):
+                out[i] = self._encode_one(text)
+            return
+        for start in range(0, len(texts), _TEXTS_PER_CHUNK):
+            chunk = texts[start : start + _TEXTS_PER_CHUNK]
+            self._encode_chunk(chunk, out[start : start + len(chunk)])
 
     # ------------------------------------------------------------------ one text, word cache
 
@@ -260,13 +278,13 @@ class RandomIndexEncoder:
         return fmix32(codes)
 
     def _encode_chunk(self, texts: list[str], rows: np.ndarray) -> None:
-        """Encode a chunk of texts into ``rows`` (n, dim), zeros on entry, hashed as one stream
-        of characters."""
+        """Encode a chunk of texts into ``rows`` (n, dim), hashed as one stream of characters."""
         points, bytes_of_points = _stream(texts)
         codes = (
             self._byte_codes.take(points) if points.dtype == np.uint8 else self._char_codes(points)
         )
         flat, weights = self._features(points, codes, bytes_of_points)
+        rows.fill(0.0)
         np.add.at(rows.reshape(-1), flat, weights)
         _normalise(rows)
 
