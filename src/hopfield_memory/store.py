@@ -158,7 +158,8 @@ class PatternStore:
         rows are always zeros) and nothing is added."""
         k = len(texts)
         start = len(self._texts)
-        self._reserve(start + k)
+        if start + k > len(self._matrix):
+            self._reserve(start + k)
         rows = self._matrix[start : start + k]
         try:
             encode(rows)

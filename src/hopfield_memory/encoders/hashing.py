@@ -220,9 +220,11 @@ class RandomIndexEncoder:
         if not words:
             return np.zeros(self._dim, dtype=np.float32)
         owns, grams = self._owns, self._grams
-        if not all(map(owns.__contains__, words)):
+        try:
+            parts = list(map(owns.__getitem__, words))
+        except KeyError:
             self._learn(words)
-        parts = list(map(owns.__getitem__, words))
+            parts = list(map(owns.__getitem__, words))
         parts += map(grams.__getitem__, words)
         features = np.frombuffer(b"".join(parts), _FEATURE)
         row = np.zeros(self._dim, dtype=np.float32)
