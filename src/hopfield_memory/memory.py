@@ -917,7 +917,7 @@ def encode_in_batches(
 
 def _encode_into(encoder: Encoder, texts: list[str], rows: np.ndarray) -> None:
     """Encode texts into ``rows`` (n, dim): the built-in encoder writes there directly."""
-    if isinstance(encoder, RandomIndexEncoder):
+    if type(encoder) is RandomIndexEncoder:
         encoder.encode_into(texts, rows)
     else:
         rows[...] = _checked(encoder, encoder.encode_batch(texts), len(texts))
