@@ -346,10 +346,9 @@ class RandomIndexEncoder:
 def _stream(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The words of ``texts`` as one array of code points, and those points clipped to a byte.
 
-    Words are separated by spaces (or any byte <= 32), texts by NUL, with NUL at both ends and
-    ``_STOPWORD_MAX_LEN`` + 2 more at the end (so 8 bytes can be read from any word start). ASCII
-    texts without NUL are folded by one byte translation (uint8); others through
-    :func:`tokenize` (uint32).
+    Words are separated by spaces (or any byte <= 32), texts by NUL, with NUL at both ends and 8
+    more at the end (so 8 bytes can be read from any word start). ASCII texts without NUL are
+    folded by one byte translation (uint8); others go through :func:`tokenize` (uint32).
     """
     joined = _SEP.join(texts)
     tail = _SEP * 8
@@ -357,7 +356,7 @@ def _stream(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         folded = np.frombuffer(f"{_SEP}{joined}{tail}".encode().translate(_ASCII_FOLD), np.uint8)
         return folded, folded
     words = _SEP.join(" ".join(tokenize(text)) for text in texts)
-    points = np.frombuffer(f"{_SEP}{words}{tail}".encode("utf-32-le"), np.uint32)
+    points = np.frombuffer(f"{_SEP}{words}{tail}".encode("utf-32-le"), "<u4")
     return points, np.minimum(points, 255).astype(np.uint8)
 
 
