@@ -469,25 +469,26 @@ def rebuilt_hashing_encoder(spec: EncoderSpec) -> RandomIndexEncoder | None:
 
 def encoder_for(spec: EncoderSpec, encoder: Encoder | None, source: str) -> Encoder:
     """The encoder to load with: the one given (same fingerprint) or a rebuilt hashing one."""
-    if encoder is None:
-        encoder = rebuilt_hashing_encoder(spec)
-        if encoder is None:
-            raise EncoderMismatchError(
-                f"{source} was saved with a {spec.backend} encoder ({spec.model}); "
-                f"pass the same encoder: HopfieldMemory.load(path, encoder=...)"
-            )
+    if encoder is not None:
         if encoder.spec.fingerprint != spec.fingerprint:
             raise EncoderMismatchError(
-                f"{source} was saved with version {spec.version!r} of the built-in hashing "
-                f"encoder; this release encodes with version {encoder.spec.version!r}. Load it "
-                f"with reencode=True to encode the stored texts again, then save it"
+                f"{source} was saved with encoder {spec.to_dict()}, but the encoder given is "
+                f"{encoder.spec.to_dict()}; their vectors are not comparable"
             )
-    if encoder.spec.fingerprint != spec.fingerprint:
+        return encoder
+    rebuilt = rebuilt_hashing_encoder(spec)
+    if rebuilt is None:
         raise EncoderMismatchError(
-            f"{source} was saved with encoder {spec.to_dict()}, but the encoder given is "
-            f"{encoder.spec.to_dict()}; their vectors are not comparable"
+            f"{source} was saved with a {spec.backend} encoder ({spec.model}); "
+            f"pass the same encoder: HopfieldMemory.load(path, encoder=...)"
         )
-    return encoder
+    if rebuilt.spec.fingerprint != spec.fingerprint:
+        raise EncoderMismatchError(
+            f"{source} was saved with version {spec.version!r} of the built-in hashing "
+            f"encoder; this release encodes with version {rebuilt.spec.version!r}. Load it "
+            f"with reencode=True to encode the stored texts again, then save it"
+        )
+    return rebuilt
 
 
 def build_memory(
